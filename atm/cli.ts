@@ -90,7 +90,9 @@ function buildProgram(output: CliOutput, picked: { action: BankAction | null }):
       }
     });
   program.command("balance").description("show the balance")
-    .action(() => picked.action = { op: "balance" });
+    .action(() => {
+      picked.action = { op: "balance" };
+    });
   program.command("deposit").description("deposit an amount, e.g. 25.50")
     .argument("<amount>").action((amount: string) => {
       picked.action = { op: "deposit", amount: normalizeAmount(amount) };
@@ -109,7 +111,9 @@ function buildProgram(output: CliOutput, picked: { action: BankAction | null }):
       };
     });
   program.command("history").description("show the mini-statement (last transactions)")
-    .action(() => picked.action = { op: "history" });
+    .action(() => {
+      picked.action = { op: "history" };
+    });
   for (const command of program.commands) {
     command.exitOverride().configureOutput(program.configureOutput());
   }
