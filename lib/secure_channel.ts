@@ -1,0 +1,238 @@
+/**
+ * The established session: records over frames, in both directions, after a handshake.
+ *
+ * @module
+ */
+
+import { copyBytes } from "./bytes.ts";
+import { CLOSE_TIMEOUT_MS, recordPayloadBytesMax, WRITE_TIMEOUT_MS } from "./constants.ts";
+import { ProtocolError } from "./errors.ts";
+import {
+  assertTimeout,
+  closeQuietly,
+  ConnDeadline,
+  encodeFrame,
+  type FrameConn,
+  FrameType,
+  readFrame,
+  writeAll,
+} from "./frame.ts";
+import { RecordOpener, RecordSealer } from "./record.ts";
+
+/** An authenticated, encrypted session between one ATM and the bank. */
+export interface SecureChannel {
+  /** The authenticated ATM id. */
+  readonly atmId: string;
+  /** Short non-secret id of this session for logs: 16 hex chars of the final transcript hash. */
+  readonly sessionId: string;
+  /** Encrypts and sends one application record. Safe to call concurrently (serialised inside). */
+  send(payload: Uint8Array): Promise<void>;
+  /**
+   * Next application record. Rejects with ProtocolError: `closed` on a clean close, `timeout` when
+   * `options.timeoutMs` passes with no complete record (the channel stays open and the partly read
+   * record is kept for the next call), others on attack or corruption. After any rejection other
+   * than `timeout` the channel is closed.
+   */
+  receive(options?: { timeoutMs?: number }): Promise<Uint8Array>;
+  /** Sends an authenticated close record if possible and closes the connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What a handshake hands to {@link RecordChannel}. */
+export interface RecordChannelOptions {
+  /** The connection, owned by the channel from now on. */
+  conn: FrameConn;
+  /** The authenticated ATM id. */
+  atmId: string;
+  /** The session id for logs. */
+  sessionId: string;
+  /** Seals what this side sends. */
+  sealer: RecordSealer;
+  /** Opens what the peer sends. */
+  opener: RecordOpener;
+  /** Largest frame body this side accepts. */
+  receiveFrameBytesMax: number;
+  /** Largest frame body the peer accepts, which bounds what `send` may seal. */
+  sendFrameBytesMax: number;
+}
+
+/** {@link SecureChannel} over one connection. */
+export class RecordChannel implements SecureChannel {
+  readonly atmId: string;
+  readonly sessionId: string;
+  readonly #conn: FrameConn;
+  readonly #sealer: RecordSealer;
+  readonly #opener: RecordOpener;
+  readonly #receiveFrameBytesMax: number;
+  readonly #sendPayloadBytesMax: number;
+  /** Tail of the send queue: each send starts after the previous one settled. */
+  #sendQueue: Promise<void> = Promise.resolve();
+  /** The record being read, kept across a receive timeout. */
+  #pendingRecord: Promise<Uint8Array> | undefined;
+  #receiving = false;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  /**
+   * Wraps an established session.
+   *
+   * @param options Connection, identities and record state from the handshake.
+   */
+  constructor(options: RecordChannelOptions) {
+    this.#conn = options.conn;
+    this.atmId = options.atmId;
+    this.sessionId = options.sessionId;
+    this.#sealer = options.sealer;
+    this.#opener = options.opener;
+    this.#receiveFrameBytesMax = options.receiveFrameBytesMax;
+    this.#sendPayloadBytesMax = recordPayloadBytesMax(options.sendFrameBytesMax);
+  }
+
+  /**
+   * Encrypts and sends one application record.
+   *
+   * @param payload The plaintext, at most the record payload limit of the peer's frame size.
+   * @throws {RangeError} When the payload is too long (nothing is sent, the channel stays open).
+   * @throws {ProtocolError} `closed`, `timeout` or `sequence_exhausted`; the channel is closed.
+   */
+  send(payload: Uint8Array): Promise<void> {
+    if (!(payload instanceof Uint8Array)) {
+      return Promise.reject(new TypeError("Payload must be a Uint8Array"));
+    }
+    if (payload.length > this.#sendPayloadBytesMax) {
+      return Promise.reject(
+        new RangeError(
+          `Payload must be at most ${this.#sendPayloadBytesMax} bytes: got ${payload.length}`,
+        ),
+      );
+    }
+    // Copied now: the caller may reuse its buffer as soon as send() returns.
+    return this.#enqueueSend(FrameType.RECORD_DATA, copyBytes(payload));
+  }
+
+  #enqueueSend(type: number, payload: Uint8Array<ArrayBuffer>): Promise<void> {
+    const sent = this.#sendQueue.then(() => this.#sendNow(type, payload));
+    this.#sendQueue = sent.catch(() => {});
+    return sent;
+  }
+
+  async #sendNow(type: number, payload: Uint8Array<ArrayBuffer>): Promise<void> {
+    if (this.#closed) throw new ProtocolError("closed", "Channel is closed");
+    const deadline = new ConnDeadline(this.#conn, WRITE_TIMEOUT_MS);
+    try {
+      const body = await this.#sealer.seal(type, payload);
+      await writeAll(this.#conn, encodeFrame(type, body));
+    } catch (error) {
+      const failure = deadline.expired
+        ? new ProtocolError("timeout", `Record not written within ${WRITE_TIMEOUT_MS} ms`)
+        : error;
+      this.#shutDown();
+      throw failure;
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  /**
+   * Waits for the next application record.
+   *
+   * @param options `timeoutMs`: how long to wait for a complete record; default no limit.
+   * @returns The payload.
+   * @throws {ProtocolError} See {@link SecureChannel.receive}.
+   * @throws {Error} When another receive() is still waiting (a caller bug; nothing changes).
+   */
+  async receive(options: { timeoutMs?: number } = {}): Promise<Uint8Array> {
+    if (this.#receiving) throw new Error("receive() called while another receive() is waiting");
+    if (options.timeoutMs !== undefined) assertTimeout(options.timeoutMs);
+    if (this.#closed && this.#pendingRecord === undefined) {
+      throw new ProtocolError("closed", "Channel is closed");
+    }
+    this.#receiving = true;
+    this.#pendingRecord ??= this.#readRecord();
+    try {
+      const payload = await waitWithTimeout(this.#pendingRecord, options.timeoutMs);
+      this.#pendingRecord = undefined;
+      return payload;
+    } catch (error) {
+      if (!(error instanceof ReceiveTimeout)) {
+        this.#pendingRecord = undefined;
+        this.#shutDown();
+        throw error;
+      }
+      throw new ProtocolError("timeout", `No record within ${options.timeoutMs} ms`);
+    } finally {
+      this.#receiving = false;
+    }
+  }
+
+  #readRecord(): Promise<Uint8Array> {
+    const record = this.#readRecordNow();
+    // Marked handled: after a timeout nobody may be awaiting it when it rejects.
+    record.catch(() => {});
+    return record;
+  }
+
+  async #readRecordNow(): Promise<Uint8Array> {
+    let frame;
+    try {
+      frame = await readFrame(this.#conn, { frameBytesMax: this.#receiveFrameBytesMax });
+    } catch (error) {
+      if (this.#closed) throw new ProtocolError("closed", "Channel was closed", { cause: error });
+      throw error;
+    }
+    switch (frame.type) {
+      case FrameType.RECORD_DATA:
+        return await this.#opener.open(frame.type, frame.body);
+      case FrameType.RECORD_CLOSE: {
+        const rest = await this.#opener.open(frame.type, frame.body);
+        if (rest.length !== 0) throw new ProtocolError("malformed", "Close record has a payload");
+        throw new ProtocolError("closed", "Peer sent an authenticated close record");
+      }
+      case FrameType.HANDSHAKE_FAILURE:
+        throw new ProtocolError("handshake_failed", "Peer rejected the handshake");
+      default:
+        throw new ProtocolError("unexpected_message", `Frame type ${frame.type} after handshake`);
+    }
+  }
+
+  /**
+   * Sends an authenticated close record (after any queued records) if the channel is healthy, and
+   * closes the connection. Waits at most {@link CLOSE_TIMEOUT_MS} for the record to go out.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#closeNow();
+    return this.#closing;
+  }
+
+  async #closeNow(): Promise<void> {
+    if (!this.#closed && !this.#sealer.exhausted) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const gaveUp = new Promise<void>((resolve) => timer = setTimeout(resolve, CLOSE_TIMEOUT_MS));
+      const sent = this.#enqueueSend(FrameType.RECORD_CLOSE, new Uint8Array(0)).catch(() => {});
+      await Promise.race([sent, gaveUp]);
+      clearTimeout(timer);
+    }
+    this.#shutDown();
+  }
+
+  #shutDown(): void {
+    this.#closed = true;
+    closeQuietly(this.#conn);
+  }
+}
+
+/** Internal marker: the wait timed out, the record itself is still coming. */
+class ReceiveTimeout extends Error {}
+
+async function waitWithTimeout<T>(promise: Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  if (timeoutMs === undefined) return await promise;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ReceiveTimeout()), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
