@@ -76,7 +76,8 @@ export function startTestBank(options: TestBankOptions): TestBank {
     let customer: string | null = null;
     try {
       channel = await acceptChannel(conn, {
-        lookupPsk: (atmId: string) => Promise.resolve(atmId === TEST_ATM_ID ? options.psk : null),
+        lookupPsk: (atmId: string) =>
+          Promise.resolve(atmId === TEST_ATM_ID ? options.psk : undefined),
       });
       while (true) {
         const request = decodeRequest(await channel.receive());
