@@ -1,0 +1,355 @@
+/**
+ * Walks the whole chain in order, file by file and line by line, in bounded memory, checking as
+ * it goes: record syntax, sequence numbers, epochs, every MAC the keyring can check, the ledger
+ * head, and (when decrypting) that each record decrypts to an event carrying its own sequence
+ * number. Up to CRYPTO_WINDOW records are checked concurrently; results come out in order, and
+ * the first problem in line order is the one reported.
+ *
+ * @module
+ */
+
+import { AuditError } from "./audit_error.ts";
+import { type Bytes, cbcDecrypt, hmacVerify } from "./audit_crypto.ts";
+import type { ChainHead } from "./audit_types.ts";
+import { CRYPTO_WINDOW, EPOCH_GAP_MAX } from "./constants.ts";
+import type { Keyring } from "./keyring.ts";
+import { LineReader } from "./line_reader.ts";
+import { listLogFiles, type LogFile } from "./log_files.ts";
+import { GENESIS_MAC, type LogRecord, macInput, parseRecordLine } from "./record_format.ts";
+
+const DECODER = new TextDecoder("utf-8", { fatal: true });
+
+/** What to check and how to treat a torn last line. */
+export interface ScanOptions {
+  dataDir: string;
+  keyring: Keyring;
+  /** When given, every record is decrypted and its event returned. */
+  cipherKey?: CryptoKey;
+  ledgerHead?: ChainHead;
+  /**
+   * "keep": a partial last line is described in the summary for the writer to repair.
+   * "reject": it is a `truncated` problem, unless the file grew since the scan began (a live
+   * writer is mid-write), in which case it is left out.
+   */
+  tornTail: "keep" | "reject";
+  onProgress?: (bytesRead: number, bytesTotal: number) => void;
+}
+
+/** One record that passed every check this scan could make. */
+export interface ScannedRecord {
+  file: string;
+  line: number;
+  seq: number;
+  epoch: number;
+  iv: Bytes;
+  ct: Bytes;
+  macText: string;
+  /** False when the keyring lacked this epoch's key (an old epoch without the offline key). */
+  macChecked: boolean;
+  /** The decrypted event, when a cipher key was given. */
+  event?: Record<string, unknown>;
+}
+
+/** A partial last line left by a crash. */
+export interface TornTail {
+  file: string;
+  path: string;
+  line: number;
+  /** Where the partial line starts: the file's size after repair. */
+  offset: number;
+  bytes: number;
+}
+
+/** What a finished scan saw. */
+export interface ScanSummary {
+  records: number;
+  files: number;
+  /** Distinct epochs among the records. */
+  epochs: number;
+  firstEpoch?: number;
+  lastEpoch?: number;
+  uncheckedRecords: number;
+  lastSeq: number;
+  lastMac: Bytes;
+  lastMacText: string;
+  /** The last log file and its size up to the last complete line. */
+  lastFile?: LogFile;
+  torn?: TornTail;
+}
+
+interface Pending {
+  record: ScannedRecord;
+  mac: Promise<boolean> | null;
+  plain: Promise<Bytes | null> | null;
+}
+
+/** One pass over a log; create a new scanner for each pass. */
+export class ChainScanner {
+  #options: ScanOptions;
+  #window: Pending[] = [];
+  #verifiedEpoch = -1;
+  #bytesRead = 0;
+  #bytesTotal = 0;
+  #summary: ScanSummary = {
+    records: 0,
+    files: 0,
+    epochs: 0,
+    uncheckedRecords: 0,
+    lastSeq: 0,
+    lastMac: GENESIS_MAC,
+    lastMacText: GENESIS_MAC.toBase64({ alphabet: "base64url", omitPadding: true }),
+  };
+
+  /**
+   * Prepares a scan.
+   *
+   * @param options What to check.
+   */
+  constructor(options: ScanOptions) {
+    this.#options = options;
+  }
+
+  /** The totals; complete once `records()` has finished without throwing. */
+  get summary(): ScanSummary {
+    return this.#summary;
+  }
+
+  /**
+   * Yields every record in chain order after it passed its checks.
+   *
+   * @returns The records.
+   * @throws {AuditError} At the first problem, after yielding every record before it.
+   */
+  async *records(): AsyncGenerator<ScannedRecord> {
+    const files = await listLogFiles(this.#options.dataDir);
+    this.#bytesTotal = files.reduce((sum, file) => sum + file.bytes, 0);
+    this.#summary.files = files.length;
+    for (const [i, file] of files.entries()) {
+      yield* this.#scanFile(file, i === files.length - 1);
+    }
+    yield* this.#drain();
+    this.#checkHeadReached();
+  }
+
+  async *#scanFile(file: LogFile, isLast: boolean): AsyncGenerator<ScannedRecord> {
+    let handle: Deno.FsFile;
+    try {
+      handle = await Deno.open(file.path, { read: true });
+    } catch (error) {
+      throw new AuditError("io", "Cannot open log file", { file: file.name, cause: error });
+    }
+    try {
+      const reader = new LineReader({
+        file: handle,
+        name: file.name,
+        bytes: file.bytes,
+        onBytes: (bytes) => this.#progress(bytes),
+      });
+      let firstOfFile = true;
+      for (let line = await reader.next(); line !== null; line = await reader.next()) {
+        const record = parseRecordLine(line.text);
+        if (typeof record === "string") {
+          yield* this.#drain();
+          throw new AuditError("malformed", record, { file: file.name, line: line.number });
+        }
+        const problem = this.#structureProblem(record, firstOfFile && this.#summary.records > 0);
+        if (problem !== null) {
+          yield* this.#drain();
+          throw new AuditError(problem.code, problem.message, {
+            file: file.name,
+            line: line.number,
+          });
+        }
+        firstOfFile = false;
+        await this.#enqueue(record, { file: file.name, line: line.number });
+        while (this.#window.length >= CRYPTO_WINDOW) yield await this.#settleFirst();
+      }
+      this.#summary.lastFile = { ...file, bytes: reader.completeBytes };
+      if (reader.tailBytes > 0) {
+        yield* this.#drain();
+        await this.#handleTail(file, reader, isLast);
+      }
+    } finally {
+      handle.close();
+    }
+  }
+
+  #structureProblem(
+    record: LogRecord,
+    startsFile: boolean,
+  ): { code: "bad_sequence" | "bad_epoch" | "broken_chain"; message: string } | null {
+    const summary = this.#summary;
+    if (record.seq !== summary.lastSeq + 1) {
+      return {
+        code: "bad_sequence",
+        message: `Record has seq ${record.seq}, expected ${summary.lastSeq + 1}`,
+      };
+    }
+    const previous = summary.lastEpoch ?? 0;
+    if (record.epoch < previous) {
+      return { code: "bad_epoch", message: `Epoch ${record.epoch} follows epoch ${previous}` };
+    }
+    if (record.epoch - previous > EPOCH_GAP_MAX) {
+      return { code: "bad_epoch", message: `Epoch jumps from ${previous} to ${record.epoch}` };
+    }
+    if (startsFile && record.epoch === previous) {
+      return { code: "bad_epoch", message: `File starts in epoch ${record.epoch}, not a new one` };
+    }
+    const limit = this.#options.keyring.epochLimit;
+    if (limit !== undefined && record.epoch > limit) {
+      return {
+        code: "bad_epoch",
+        message: `Epoch ${record.epoch} is newer than the server's key (epoch ${limit})`,
+      };
+    }
+    const head = this.#options.ledgerHead;
+    if (head !== undefined && record.seq === head.seq && record.macText !== head.mac) {
+      // both values are public, stored MACs: a plain comparison leaks nothing
+      return {
+        code: "broken_chain",
+        message: `Record differs from the ledger head at seq ${head.seq}`,
+      };
+    }
+    return null;
+  }
+
+  async #enqueue(record: LogRecord, where: { file: string; line: number }): Promise<void> {
+    const summary = this.#summary;
+    const key = await this.#options.keyring.macKey(record.epoch);
+    const mac = key === null
+      ? null
+      : hmacVerify(key, record.mac, macInput(record, summary.lastMac));
+    const cipherKey = this.#options.cipherKey;
+    const plain = cipherKey === undefined ? null : cbcDecrypt(cipherKey, record.iv, record.ct);
+    this.#window.push({
+      record: {
+        ...where,
+        seq: record.seq,
+        epoch: record.epoch,
+        iv: record.iv,
+        ct: record.ct,
+        macText: record.macText,
+        macChecked: mac !== null,
+      },
+      mac,
+      plain,
+    });
+    if (record.epoch !== summary.lastEpoch) summary.epochs++;
+    summary.firstEpoch ??= record.epoch;
+    summary.lastEpoch = record.epoch;
+    summary.records++;
+    summary.lastSeq = record.seq;
+    summary.lastMac = record.mac;
+    summary.lastMacText = record.macText;
+  }
+
+  async *#drain(): AsyncGenerator<ScannedRecord> {
+    while (this.#window.length > 0) yield await this.#settleFirst();
+  }
+
+  async #settleFirst(): Promise<ScannedRecord> {
+    const pending = this.#window[0];
+    const { record } = pending;
+    const verified = pending.mac === null ? null : await pending.mac;
+    if (verified === false) throw await this.#macProblem(pending);
+    this.#window.shift();
+    if (verified) this.#verifiedEpoch = record.epoch;
+    else this.#summary.uncheckedRecords++;
+    if (pending.plain !== null) record.event = decodeEvent(record, await pending.plain);
+    return record;
+  }
+
+  /**
+   * Names a failed MAC. When no record of its epoch has verified yet and the next record of the
+   * same epoch fails too, the key is the problem rather than the record.
+   */
+  async #macProblem(failed: Pending): Promise<AuditError> {
+    const { record } = failed;
+    const where = { file: record.file, line: record.line };
+    if (this.#verifiedEpoch !== record.epoch) {
+      const next = this.#window.find((p) => p !== failed && p.record.epoch === record.epoch);
+      if (next?.mac && !(await next.mac)) {
+        return new AuditError(
+          "wrong_key",
+          `No record of epoch ${record.epoch} verifies with this key`,
+          where,
+        );
+      }
+    }
+    return new AuditError("bad_mac", `MAC of record seq ${record.seq} does not verify`, where);
+  }
+
+  async #handleTail(file: LogFile, reader: LineReader, isLast: boolean): Promise<void> {
+    const where = { file: file.name, line: reader.lineCount + 1 };
+    if (!isLast) throw new AuditError("malformed", "Log file does not end with a newline", where);
+    const torn = {
+      file: file.name,
+      path: file.path,
+      line: reader.lineCount + 1,
+      offset: reader.completeBytes,
+      bytes: reader.tailBytes,
+    };
+    if (this.#options.tornTail === "keep") {
+      this.#summary.torn = torn;
+      return;
+    }
+    const grown = await Deno.stat(file.path).then((info) => info.size > file.bytes, () => false);
+    if (grown) return; // a live writer is appending this line right now
+    throw new AuditError(
+      "truncated",
+      `Last line is incomplete (${torn.bytes} bytes, a crash mid-write); the bank repairs it when it next starts`,
+      where,
+    );
+  }
+
+  #checkHeadReached(): void {
+    const head = this.#options.ledgerHead;
+    const summary = this.#summary;
+    if (head === undefined || head.seq <= summary.lastSeq) return;
+    throw new AuditError(
+      "truncated",
+      `Log ends at seq ${summary.lastSeq} but the ledger head is at seq ${head.seq}: records were cut off`,
+      { file: summary.lastFile?.name ?? "audit/" },
+    );
+  }
+
+  #progress(bytes: number): void {
+    this.#bytesRead += bytes;
+    this.#options.onProgress?.(this.#bytesRead, this.#bytesTotal);
+  }
+}
+
+/**
+ * Decodes a decrypted record into its event and checks that it belongs to that record.
+ *
+ * @param record The record it came from.
+ * @param plain The plaintext, or null when decryption failed.
+ * @returns The event.
+ * @throws {AuditError} `wrong_key`, `malformed` or `bad_sequence`.
+ */
+export function decodeEvent(record: ScannedRecord, plain: Bytes | null): Record<string, unknown> {
+  const where = { file: record.file, line: record.line };
+  // after a verified MAC the ciphertext is authentic, so only a wrong key explains garbage
+  const code = record.macChecked ? "wrong_key" : "malformed";
+  let value: unknown = null;
+  try {
+    if (plain !== null) value = JSON.parse(DECODER.decode(plain));
+  } catch {
+    value = null;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new AuditError(code, `Record seq ${record.seq} does not decrypt to an event`, where);
+  }
+  const event = value as Record<string, unknown>;
+  if (event.seq !== record.seq) {
+    throw new AuditError(
+      "bad_sequence",
+      `Encrypted event carries seq ${String(event.seq)}, record has ${record.seq}`,
+      where,
+    );
+  }
+  if (typeof event.at !== "string" || typeof event.type !== "string") {
+    throw new AuditError("malformed", `Event of seq ${record.seq} lacks its type or time`, where);
+  }
+  return event;
+}

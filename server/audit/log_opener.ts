@@ -1,0 +1,136 @@
+/**
+ * What `AuditLog.open` does before it writes: scan and check the whole chain with the server's
+ * key, cut off a torn last line, and find the newest ledger entry id the log mentions so the bank
+ * can re-append the records a crash lost.
+ *
+ * @module
+ */
+
+import { AuditError } from "./audit_error.ts";
+import { cbcDecrypt } from "./audit_crypto.ts";
+import type { ChainHead } from "./audit_types.ts";
+import {
+  ChainScanner,
+  decodeEvent,
+  type ScannedRecord,
+  type ScanSummary,
+  type TornTail,
+} from "./chain_scanner.ts";
+import { CRYPTO_WINDOW, RECOVERY_TAIL_RECORDS } from "./constants.ts";
+import type { Keyring } from "./keyring.ts";
+
+/** The log as found at open. */
+export interface OpenedLog {
+  summary: ScanSummary;
+  /** The torn line that was cut off, if any. */
+  repaired?: TornTail;
+  /** Highest `entryId` of any record; 0 when none has one. */
+  lastEntryId: number;
+}
+
+/** What the open scan needs. */
+export interface OpenScanOptions {
+  dataDir: string;
+  serverId: string;
+  keyring: Keyring;
+  cipherKey: CryptoKey;
+  ledgerHead?: ChainHead;
+}
+
+/**
+ * Scans, checks and repairs the log before writing.
+ *
+ * @param options Keys, the server id and the ledger head.
+ * @returns The scan's summary, the repair made, and the last entry id.
+ * @throws {AuditError} For any problem other than a torn last line.
+ */
+export async function scanForOpen(options: OpenScanOptions): Promise<OpenedLog> {
+  const scanner = new ChainScanner({
+    dataDir: options.dataDir,
+    keyring: options.keyring,
+    ledgerHead: options.ledgerHead,
+    tornTail: "keep",
+  });
+  // the newest records are kept to find the last entry id without decrypting the whole log
+  const tail: ScannedRecord[] = [];
+  let next = 0;
+  for await (const record of scanner.records()) {
+    tail[next] = record; // a ring: order does not matter for a maximum
+    next = (next + 1) % RECOVERY_TAIL_RECORDS;
+  }
+  const summary = scanner.summary;
+  const repaired = summary.torn;
+  if (repaired !== undefined) await cutTornTail(repaired);
+  let lastEntryId = await highestEntryId(tail, options);
+  if (lastEntryId === null && summary.records > tail.length) {
+    lastEntryId = await highestEntryIdOfAll(options);
+  }
+  return { summary, repaired, lastEntryId: lastEntryId ?? 0 };
+}
+
+async function cutTornTail(torn: TornTail): Promise<void> {
+  try {
+    const handle = await Deno.open(torn.path, { write: true });
+    try {
+      await handle.truncate(torn.offset);
+      await handle.sync();
+    } finally {
+      handle.close();
+    }
+  } catch (error) {
+    throw new AuditError("io", "Cannot cut off the torn last line", {
+      file: torn.file,
+      line: torn.line,
+      cause: error,
+    });
+  }
+}
+
+/** Highest entry id among some records, or null when none carries one. */
+async function highestEntryId(
+  records: ScannedRecord[],
+  options: OpenScanOptions,
+): Promise<number | null> {
+  let highest: number | null = null;
+  for (let start = 0; start < records.length; start += CRYPTO_WINDOW) {
+    const slice = records.slice(start, start + CRYPTO_WINDOW);
+    const plains = await Promise.all(slice.map((r) => cbcDecrypt(options.cipherKey, r.iv, r.ct)));
+    slice.forEach((record, i) => {
+      const event = decodeEvent(record, plains[i]);
+      highest = maxEntryId(highest, event, record, options.serverId);
+    });
+  }
+  return highest;
+}
+
+async function highestEntryIdOfAll(options: OpenScanOptions): Promise<number | null> {
+  const scanner = new ChainScanner({
+    dataDir: options.dataDir,
+    keyring: options.keyring,
+    cipherKey: options.cipherKey,
+    tornTail: "keep", // already cut off; nothing new can have appeared
+  });
+  let highest: number | null = null;
+  for await (const record of scanner.records()) {
+    highest = maxEntryId(highest, record.event!, record, options.serverId);
+  }
+  return highest;
+}
+
+function maxEntryId(
+  highest: number | null,
+  event: Record<string, unknown>,
+  record: ScannedRecord,
+  serverId: string,
+): number | null {
+  if (event.serverId !== serverId) {
+    throw new AuditError(
+      "wrong_server",
+      `Record seq ${record.seq} was written by another server, not ${JSON.stringify(serverId)}`,
+      { file: record.file, line: record.line },
+    );
+  }
+  const id = event.entryId;
+  if (!Number.isSafeInteger(id) || (id as number) < 0) return highest;
+  return highest === null ? id as number : Math.max(highest, id as number);
+}
