@@ -27,11 +27,15 @@ const SESSION_ID_CHARS = 16;
 /** The generic failure message: the same 5 bytes whatever went wrong. */
 const FAILURE_FRAME = encodeFrame(FrameType.HANDSHAKE_FAILURE, new Uint8Array(0));
 
-/** Failures after which telling the peer is pointless or impossible. */
+/**
+ * Failures after which telling the peer is pointless or impossible: the peer is gone, already
+ * said it failed, or broke the framing (the frame reader has closed the connection).
+ */
 const SILENT_CODES: ReadonlySet<ProtocolError["code"]> = new Set([
   "closed",
   "truncated",
   "timeout",
+  "frame_too_large",
   "handshake_failed",
 ]);
 
