@@ -25,12 +25,19 @@ export interface LoginLimiterOptions {
   clientsMax?: number;
 }
 
-/** The answer to "may this client try now?". */
-export type LoginPermit = { allowed: true } | { allowed: false; retryAfterMs: number };
+/**
+ * The answer to "may this client try now?". `firstRefusal` is true only for the first refusal of
+ * a run, so a caller can audit a client being blocked without one record per hammered request.
+ */
+export type LoginPermit =
+  | { allowed: true }
+  | { allowed: false; retryAfterMs: number; firstRefusal: boolean };
 
 /** Counts failed sign-ins per client over a sliding window. */
 export class LoginLimiter {
   readonly #failures = new Map<string, number[]>();
+  /** Clients whose current run of refusals was already reported as a first refusal. */
+  readonly #refused = new Set<string>();
   readonly #now: () => number;
   readonly #failuresMax: number;
   readonly #windowMs: number;
@@ -47,8 +54,12 @@ export class LoginLimiter {
   #recent(client: string): number[] {
     const cutoff = this.#now() - this.#windowMs;
     const times = (this.#failures.get(client) ?? []).filter((at) => at > cutoff);
-    if (times.length === 0) this.#failures.delete(client);
-    else this.#failures.set(client, times);
+    if (times.length === 0) {
+      this.#failures.delete(client);
+      this.#refused.delete(client);
+    } else {
+      this.#failures.set(client, times);
+    }
     return times;
   }
 
@@ -60,9 +71,15 @@ export class LoginLimiter {
    */
   check(client: string): LoginPermit {
     const times = this.#recent(client);
-    if (times.length < this.#failuresMax) return { allowed: true };
+    if (times.length < this.#failuresMax) {
+      this.#refused.delete(client);
+      return { allowed: true };
+    }
     const oldestInWindow = times[times.length - this.#failuresMax];
-    return { allowed: false, retryAfterMs: oldestInWindow + this.#windowMs - this.#now() };
+    const firstRefusal = !this.#refused.has(client);
+    this.#refused.add(client);
+    const retryAfterMs = oldestInWindow + this.#windowMs - this.#now();
+    return { allowed: false, retryAfterMs, firstRefusal };
   }
 
   /**
@@ -78,7 +95,9 @@ export class LoginLimiter {
     this.#failures.delete(client);
     this.#failures.set(client, times);
     while (this.#failures.size > this.#clientsMax) {
-      this.#failures.delete(this.#failures.keys().next().value!);
+      const oldest = this.#failures.keys().next().value!;
+      this.#failures.delete(oldest);
+      this.#refused.delete(oldest);
     }
   }
 }

@@ -9,12 +9,25 @@ Deno.test("LoginLimiter.check() refuses a client after too many failures in the 
     limiter.fail("127.0.0.1");
     now += 1_000;
   }
-  assert.deepEqual(limiter.check("127.0.0.1"), { allowed: false, retryAfterMs: 7_000 });
+  assert.deepEqual(limiter.check("127.0.0.1"), {
+    allowed: false,
+    retryAfterMs: 7_000,
+    firstRefusal: true,
+  });
+  now += 500;
+  assert.deepEqual(limiter.check("127.0.0.1"), {
+    allowed: false,
+    retryAfterMs: 6_500,
+    firstRefusal: false,
+  });
+  now -= 500;
   assert.deepEqual(limiter.check("10.0.0.2"), { allowed: true }, "other clients are not affected");
   now += 7_000;
   assert.deepEqual(limiter.check("127.0.0.1"), { allowed: true }, "the oldest failure expired");
   limiter.fail("127.0.0.1");
-  assert.equal(limiter.check("127.0.0.1").allowed, false);
+  const again = limiter.check("127.0.0.1");
+  assert.equal(again.allowed, false);
+  assert.equal(!again.allowed && again.firstRefusal, true, "a new run of refusals is reported");
 });
 
 Deno.test("LoginLimiter forgets the oldest client past its table size", () => {

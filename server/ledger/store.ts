@@ -126,6 +126,7 @@ export type LedgerErrorCode =
   | "invalid_name"
   | "invalid_amount"
   | "invalid_argument"
+  | "unavailable"
   | "closed";
 
 /** A ledger call that was refused or a ledger that cannot be used. Nothing was changed. */

@@ -1,0 +1,107 @@
+/**
+ * Starts a whole bank server from its options: data directory, ledger, audit log, listener. Used
+ * by `bank serve` and by tests that want a real bank in-process.
+ *
+ * @module
+ */
+
+import { AuditLog, initAuditKeys } from "./audit/mod.ts";
+import { Bank } from "./bank.ts";
+import { openDataDir } from "./data_dir.ts";
+import { BankListener, type ConnectionLimits } from "./listener.ts";
+import type { Logger } from "./logger.ts";
+import { openSqliteStore } from "./ledger/sqlite_store.ts";
+import type { LedgerStore } from "./ledger/store.ts";
+import { SessionRegistry } from "./session_registry.ts";
+import { recoverAuditFromJournal } from "./audit_recovery.ts";
+
+/** Everything `bank serve` can be told. */
+export interface ServeOptions {
+  dataDir: string;
+  hostname: string;
+  port: number;
+  serverId: string;
+  lockoutMs: number;
+  limits: ConnectionLimits;
+  logger: Logger;
+}
+
+/** A running bank. */
+export interface RunningBank {
+  bank: Bank;
+  listener: BankListener;
+  registry: SessionRegistry;
+  store: LedgerStore;
+  /** Path of the offline audit verification key when this start created it. */
+  offlineKeyPath: string | null;
+  /** Stops accepting, closes sessions, flushes the audit log and closes the ledger. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the data directory (creating it on first start), reconciles the audit log with the
+ * ledger, and starts listening.
+ *
+ * @param options Where and how to serve.
+ * @returns The running bank.
+ * @throws {LedgerError | AuditError | SecretFileError} When a part cannot be opened safely; the
+ * bank then does not start at all.
+ */
+export async function startBank(options: ServeOptions): Promise<RunningBank> {
+  const dataDir = await openDataDir(options.dataDir);
+  const keys = await initAuditKeys({ dataDir: options.dataDir });
+  const store = await openSqliteStore(dataDir.paths.ledger);
+  let audit: AuditLog;
+  try {
+    const ledgerHead = await store.auditHead(options.serverId);
+    audit = await AuditLog.open({
+      dataDir: options.dataDir,
+      serverId: options.serverId,
+      ledgerHead,
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const bank = new Bank({
+    store,
+    audit,
+    secrets: dataDir.secrets,
+    logger: options.logger,
+    serverId: options.serverId,
+    lockoutMs: options.lockoutMs,
+  });
+  const recovered = await recoverAuditFromJournal(store, audit);
+  if (recovered > 0) options.logger.warn("audit", "recovered", { records: recovered });
+  if (audit.recovery.tornLineRepaired) options.logger.warn("audit", "torn_line_repaired", {});
+  const registry = new SessionRegistry();
+  const listener = new BankListener({
+    hostname: options.hostname,
+    port: options.port,
+    bank,
+    logger: options.logger,
+    registry,
+    limits: options.limits,
+  });
+  bank.record({
+    type: "bank_start",
+    serverId: options.serverId,
+    address: `${listener.addr.hostname}:${listener.addr.port}`,
+  });
+  await bank.flushAudit();
+  const close = async () => {
+    await listener.close();
+    bank.record({ type: "bank_stop", serverId: options.serverId });
+    await audit.close();
+    await store.setAuditHead(audit.head());
+    await store.close();
+  };
+  return {
+    bank,
+    listener,
+    registry,
+    store,
+    offlineKeyPath: keys.created ? keys.offlineKeyPath : null,
+    close,
+  };
+}
