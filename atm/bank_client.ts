@@ -92,6 +92,8 @@ const CHANNEL_LOST_CODES: ReadonlySet<ProtocolError["code"]> = new Set([
   "frame_too_large",
   "unexpected_message",
   "sequence_exhausted",
+  // After the handshake this can only mean our finished message was altered on the way.
+  "handshake_failed",
 ]);
 
 /** Socket errors that mean the connection broke under us. */
@@ -112,17 +114,34 @@ class ServersDownError extends Error {
   }
 }
 
+/**
+ * Handshake failures that mean the bank did not accept our credential: its proof did not verify
+ * under our key (`bad_mac`), or it sent the generic failure after our finished message. Both also
+ * fit a tampering network, but trying the same key again cannot fix either, so they are not
+ * retried.
+ */
+const CREDENTIAL_REJECTED_CODES: ReadonlySet<ProtocolError["code"]> = new Set([
+  "bad_mac",
+  "handshake_failed",
+]);
+
+/** The message for a credential that no server accepted. */
+const CREDENTIAL_REJECTED_MESSAGE =
+  "The bank did not accept this ATM's credential (unknown, revoked or wrong key)";
+
 function isChannelLost(error: unknown): boolean {
   if (error instanceof ServersDownError) return true;
   if (error instanceof ProtocolError) return CHANNEL_LOST_CODES.has(error.code);
   return SOCKET_LOST_ERRORS.some((type) => error instanceof type);
 }
 
+function isCredentialRejected(error: unknown): boolean {
+  return error instanceof ProtocolError && CREDENTIAL_REJECTED_CODES.has(error.code);
+}
+
 function describeFailure(error: unknown): string {
   if (error instanceof ProtocolError) {
-    if (error.code === "unknown_atm" || error.code === "handshake_failed") {
-      return "the bank did not accept this ATM's credential";
-    }
+    if (isCredentialRejected(error)) return "the bank did not accept this ATM's credential";
     return `secure channel ${error.code}`;
   }
   if (error instanceof Deno.errors.ConnectionRefused) return "connection refused";
@@ -360,6 +379,7 @@ export class BankClient {
   /** Tries every server once, starting with the preferred one; the first that answers wins. */
   async #connectAny(): Promise<SecureChannel> {
     const failures: string[] = [];
+    let rejections = 0;
     const count = this.#servers.length;
     for (let step = 0; step < count; step++) {
       const index = (this.#serverIndex + step) % count;
@@ -371,11 +391,13 @@ export class BankClient {
         return channel;
       } catch (error) {
         if (isPermissionError(error)) throw error;
+        if (isCredentialRejected(error)) rejections++;
         const reason = describeFailure(error);
         failures.push(`${server} ${reason}`);
         this.#onEvent({ type: "connect_failed", server, reason });
       }
     }
+    if (rejections === count) throw new BankClientError("rejected", CREDENTIAL_REJECTED_MESSAGE);
     throw new ServersDownError(failures);
   }
 

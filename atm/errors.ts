@@ -33,6 +33,8 @@ export class BankRefusalError extends Error {
 export type BankClientErrorCode =
   /** No server answered within the retry budget. */
   | "unreachable"
+  /** Every server that answered refused this ATM's credential (unknown, revoked or wrong key). */
+  | "rejected"
   /** The bank sent something that is not a valid answer to the request. */
   | "protocol"
   /** The client was used after `close()` or before `login()`. */

@@ -62,6 +62,7 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof BankClientError) {
     if (error.code === "unreachable") return EXIT_UNREACHABLE;
     if (error.code === "bad_server") return EXIT_USAGE;
+    if (error.code === "rejected") return EXIT_CREDENTIAL;
     return EXIT_FAILURE;
   }
   if (error instanceof CredentialError) return EXIT_CREDENTIAL;

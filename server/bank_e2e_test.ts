@@ -6,7 +6,7 @@
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { BankClient } from "../atm/bank_client.ts";
-import { readCredential } from "../lib/mod.ts";
+import { readCredential, writeCredential } from "../lib/mod.ts";
 import { openSqliteStore } from "./ledger/sqlite_store.ts";
 import { type BankProcess, runCommand, startBankProcess } from "./testing/bank_process.ts";
 import { connectRawAtm } from "./testing/raw_atm.ts";
@@ -131,8 +131,14 @@ Deno.test("a retried request id is applied once, also on a new connection", asyn
     deepStrictEqual([again.ok, again.ok && again.replayed], [true, true]);
     await first.close();
 
-    const second = await connectRawAtm(credential(bank, 2), bank.port);
-    await second.send({ id: "l2", op: "login", user: "carol", pin: "3333" });
+    const other = await connectRawAtm(credential(bank, 2), bank.port);
+    await other.send({ id: "l2", op: "login", user: "carol", pin: "3333" });
+    const stolenId = await other.send(deposit);
+    equal(!stolenId.ok && stolenId.error, "request_conflict", "another ATM cannot reuse the id");
+    await other.close();
+
+    const second = await connectRawAtm(credential(bank, 1), bank.port);
+    await second.send({ id: "l3", op: "login", user: "carol", pin: "3333" });
     const retried = await second.send(deposit);
     deepStrictEqual([retried.ok, retried.ok && retried.balance], [true, "255.00"]);
     const conflict = await second.send({ ...deposit, amount: "6.00" });
@@ -207,8 +213,33 @@ Deno.test("an unknown ATM and a revoked credential cannot connect", async () => 
       "--pin-stdin",
       "balance",
     ], "2222\n");
-    equal(after.code, 4, after.stderr);
-    ok(/handshake_failed|rejected|refused/i.test(after.stderr), after.stderr);
+    equal(after.code, 5, after.stderr);
+    ok(/did not accept this ATM's credential/.test(after.stderr), after.stderr);
     ok(bank.log().includes("reason=unknown_atm"), "the bank logs the real reason locally");
+
+    // A made-up ATM id, and a known id with a key the bank never issued, get the same answer.
+    const forged = [
+      { atmId: "atm-never-added", path: `${bank.dataDir}/forged-unknown.json` },
+      { atmId: "atm-1", path: `${bank.dataDir}/forged-wrong-key.json` },
+    ];
+    const stderrs: string[] = [];
+    for (const { atmId, path } of forged) {
+      const psk = crypto.getRandomValues(new Uint8Array(32));
+      await writeCredential(path, { atmId, psk, servers: [`127.0.0.1:${bank.port}`] });
+      const refused = await runCommand("atm", [
+        "--user",
+        "bob",
+        "--credential",
+        path,
+        "--pin-stdin",
+        "balance",
+      ], "2222\n");
+      equal(refused.code, 5, refused.stderr);
+      stderrs.push(refused.stderr);
+    }
+    equal(stderrs[0], stderrs[1], "unknown id and wrong key look the same to the ATM");
+    // With the wrong key the ATM is the first to find a bad MAC (on the bank's reply); the bank
+    // then only hears the ATM's generic failure message.
+    ok(bank.log().includes("reason=handshake_failed"), bank.log());
   });
 });
