@@ -23,6 +23,8 @@ import {
   LOCKOUT_MS_DEFAULT,
 } from "./constants.ts";
 import { CliError } from "./commands/cli_error.ts";
+import { CONSOLE_HOST_DEFAULT, CONSOLE_PORT_DEFAULT } from "./console/constants.ts";
+import { runOperatorPasswd } from "./console/operator_command.ts";
 
 /** Version printed by `bank --version`. */
 export const BANK_VERSION = "0.1.0";
@@ -88,6 +90,17 @@ function buildProgram(): Command {
       positiveInteger,
       LOCKOUT_MS_DEFAULT / 60_000,
     )
+    .option(
+      "--console-port <port>",
+      "port of the operator web console (0 turns it off)",
+      port,
+      CONSOLE_PORT_DEFAULT,
+    )
+    .option(
+      "--console-host <address>",
+      "address the console listens on; anything but loopback exposes it to the network",
+      CONSOLE_HOST_DEFAULT,
+    )
     .action(runServe);
 
   const customer = program.command("customer").description("manage customers");
@@ -115,6 +128,13 @@ function buildProgram(): Command {
     .description("revoke an ATM credential; the ATM can no longer connect")
     .option(...dataOption)
     .action(runAtmRevoke);
+
+  const operator = program.command("operator").description("manage the operator console");
+  operator.command("passwd")
+    .description("set the console password; asks twice without echo")
+    .option(...dataOption)
+    .option("--password-stdin", "read the password from the first line of standard input")
+    .action(runOperatorPasswd);
 
   program.command("audit")
     .description("decrypt or verify the audit log")

@@ -14,6 +14,7 @@ import { openSqliteStore } from "./ledger/sqlite_store.ts";
 import type { LedgerStore } from "./ledger/store.ts";
 import { SessionRegistry } from "./session_registry.ts";
 import { recoverAuditFromJournal } from "./audit_recovery.ts";
+import { type RunningConsole, startConsole } from "./console/console_server.ts";
 
 /** Everything `bank serve` can be told. */
 export interface ServeOptions {
@@ -24,6 +25,8 @@ export interface ServeOptions {
   lockoutMs: number;
   limits: ConnectionLimits;
   logger: Logger;
+  /** Where the operator console listens; absent or null: no console. */
+  console?: { hostname: string; port: number } | null;
 }
 
 /** A running bank. */
@@ -34,6 +37,8 @@ export interface RunningBank {
   store: LedgerStore;
   /** Path of the offline audit verification key when this start created it. */
   offlineKeyPath: string | null;
+  /** The operator console, when one was asked for. */
+  console: RunningConsole | null;
   /** Stops accepting, closes sessions, flushes the audit log and closes the ledger. */
   close(): Promise<void>;
 }
@@ -89,7 +94,27 @@ export async function startBank(options: ServeOptions): Promise<RunningBank> {
     address: `${listener.addr.hostname}:${listener.addr.port}`,
   });
   await bank.flushAudit();
+  let operatorConsole: RunningConsole | null = null;
+  if (options.console) {
+    try {
+      operatorConsole = await startConsole({
+        ...options.console,
+        bank,
+        registry,
+        dataDir: options.dataDir,
+        logger: options.logger,
+      });
+    } catch (error) {
+      // The bank does not run without the console it was asked for.
+      await listener.close();
+      await audit.close();
+      await store.setAuditHead(audit.head());
+      await store.close();
+      throw error;
+    }
+  }
   const close = async () => {
+    await operatorConsole?.close();
     await listener.close();
     bank.record({ type: "bank_stop", serverId: options.serverId });
     await audit.close();
@@ -102,6 +127,7 @@ export async function startBank(options: ServeOptions): Promise<RunningBank> {
     registry,
     store,
     offlineKeyPath: keys.created ? keys.offlineKeyPath : null,
+    console: operatorConsole,
     close,
   };
 }

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { stderrLogger } from "../logger.ts";
+import type { RunningConsole } from "../console/console_server.ts";
+import { type Logger, stderrLogger } from "../logger.ts";
 import { startBank } from "../serve.ts";
 import { setUpDemo } from "./demo_setup.ts";
 
@@ -21,6 +22,10 @@ export interface ServeFlags {
   connectionsMax: number;
   frameBytesMax: number;
   lockoutMinutes: number;
+  /** Port of the operator console; 0 turns it off. */
+  consolePort: number;
+  /** Address the operator console listens on. */
+  consoleHost: string;
 }
 
 /**
@@ -44,6 +49,9 @@ export async function runServe(flags: ServeFlags): Promise<void> {
       frameBytesMax: flags.frameBytesMax,
     },
     logger,
+    console: flags.consolePort === 0
+      ? null
+      : { hostname: flags.consoleHost, port: flags.consolePort },
   });
   const addr = running.listener.addr;
   logger.info("bank", "listening", { address: `${addr.hostname}:${addr.port}`, data: flags.data });
@@ -53,6 +61,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
       action: "move it off this server and keep it safe",
     });
   }
+  if (running.console) showConsole(running.console, logger);
   if (demo) demo.print(addr.port);
 
   const stopped = Promise.withResolvers<void>();
@@ -63,4 +72,22 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   logger.info("bank", "stopping", {});
   await running.close();
   logger.info("bank", "stopped", {});
+}
+
+/**
+ * Says where the console is. A one-time password created by this start is printed here, once, on
+ * stdout, and nowhere else: it never goes to the log or the audit log.
+ */
+function showConsole(operatorConsole: RunningConsole, logger: Logger): void {
+  logger.info("console", "ready", { url: operatorConsole.url });
+  if (operatorConsole.oneTimePassword === null) return;
+  console.log(
+    [
+      "",
+      `Operator console: ${operatorConsole.url}`,
+      `One-time operator password: ${operatorConsole.oneTimePassword}`,
+      "It is shown only this once. Set your own with `bank operator passwd`.",
+      "",
+    ].join("\n"),
+  );
 }

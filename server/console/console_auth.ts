@@ -88,19 +88,21 @@ export function requireSession(
 }
 
 /**
- * Refuses a state-changing request whose `Origin` is another site's. Browsers send `Origin` on
- * every cross-site POST; a request without one comes from a non-browser client, which has no
- * operator cookie to abuse.
+ * Refuses a state-changing request that another site started. Browsers say where a request comes
+ * from in `Sec-Fetch-Site`, whatever the referrer policy; older ones only in `Origin`, which the
+ * console's `no-referrer` policy turns into "null" (refused too). A request with neither comes
+ * from a non-browser client, which has no operator cookie to abuse.
  *
  * @returns The middleware.
  */
 export function sameOriginOnly(): MiddlewareHandler<ConsoleEnv> {
   return async (c, next) => {
+    const site = c.req.header("sec-fetch-site");
     const origin = c.req.header("origin");
-    const host = c.req.header("host");
-    if (origin !== undefined && origin !== `http://${host}`) {
-      return c.text("Cross-site request refused", 403);
-    }
+    const refused = site !== undefined
+      ? site !== "same-origin"
+      : origin !== undefined && origin !== `http://${c.req.header("host")}`;
+    if (refused) return c.text("Cross-site request refused", 403);
     await next();
   };
 }
@@ -131,6 +133,7 @@ export function authRoutes(options: AuthOptions): Hono<ConsoleEnv> {
       if (!permit.allowed) {
         if (permit.firstRefusal) {
           bank.record({ type: "operator_login_failed", client, reason: "rate_limited" });
+          await flushed(options);
           options.logger.warn("console", "login_rate_limited", { client });
         }
         c.header("Retry-After", String(Math.ceil(permit.retryAfterMs / 1000)));
@@ -146,6 +149,7 @@ export function authRoutes(options: AuthOptions): Hono<ConsoleEnv> {
     const ended = await sessions.delete(getCookie(c, SESSION_COOKIE_NAME));
     if (ended) {
       bank.record({ type: "operator_logout", client: clientAddress(c), session: ended.id });
+      await flushed(options);
     }
     deleteCookie(c, SESSION_COOKIE_NAME, { path: "/", httpOnly: true, sameSite: "Strict" });
     return c.redirect("/login", 303);
@@ -167,17 +171,24 @@ async function signIn(
   } catch (error) {
     if (!(error instanceof OperatorPasswordError)) throw error;
     bank.record({ type: "operator_login_failed", client, reason: "password_file" });
+    await flushed(options);
     logger.warn("console", "password_file_refused", { code: error.code, error: error.message });
     return c.html(loginPage(LOGIN_MESSAGES.unavailable), 503);
   }
   if (!check.ok) {
     options.limiter.fail(client);
     bank.record({ type: "operator_login_failed", client, reason: "wrong_password" });
+    await flushed(options);
     logger.warn("console", "login_failed", { client });
     return c.html(loginPage(LOGIN_MESSAGES.wrong), 401);
   }
   const { token, session } = await options.sessions.create({ oneTimePassword: check.oneTime });
   bank.record({ type: "operator_login", client, session: session.id, oneTime: check.oneTime });
+  // No way in without a durable audit record of it.
+  if (!await flushed(options)) {
+    await options.sessions.delete(token);
+    return c.html(loginPage(LOGIN_MESSAGES.unavailable), 503);
+  }
   logger.info("console", "login", { client, session: session.id });
   setCookie(c, SESSION_COOKIE_NAME, token, {
     path: "/",
@@ -186,4 +197,16 @@ async function signIn(
     maxAge: Math.floor(SESSION_LIFETIME_MS / 1000),
   });
   return c.redirect("/", 303);
+}
+
+/** Makes the audit records so far durable; false (and a log line) when that failed. */
+async function flushed(options: AuthOptions): Promise<boolean> {
+  try {
+    await options.bank.flushAudit();
+    return true;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    options.logger.warn("console", "audit_flush_failed", { error: message });
+    return false;
+  }
 }

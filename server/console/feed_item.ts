@@ -25,13 +25,15 @@ const SHOWN_FIELDS = [
   "client",
   "serverId",
   "address",
+  "remote",
 ] as const;
 
-/** Event types that raise an alert on the console. */
+/** Event types that raise an alert on the console: failed sign-ins of any kind, and lockouts. */
 const ALERT_TYPES: ReadonlySet<string> = new Set([
   "login_failed",
   "lockout",
   "operator_login_failed",
+  "handshake_failed",
 ]);
 
 /** Longest event type name kept. */

@@ -13,6 +13,7 @@ import commonJs from "./static/common.js" with { type: "text" };
 import consoleCss from "./static/console.css" with { type: "text" };
 import customersHtml from "./static/customers.html" with { type: "text" };
 import customersJs from "./static/customers.js" with { type: "text" };
+import faviconSvg from "./static/favicon.svg" with { type: "text" };
 import dashboardHtml from "./static/dashboard.html" with { type: "text" };
 import dashboardJs from "./static/dashboard.js" with { type: "text" };
 import loginHtml from "./static/login.html" with { type: "text" };
@@ -37,6 +38,7 @@ export const STATIC_ASSETS: ReadonlyMap<string, StaticAsset> = new Map([
   ["audit.js", { body: auditJs, contentType: JS }],
   ["uPlot.iife.min.js", { body: uplotJs, contentType: JS }],
   ["uPlot.min.css", { body: uplotCss, contentType: CSS }],
+  ["favicon.svg", { body: faviconSvg, contentType: "image/svg+xml" }],
 ]);
 
 /** The pages, served only to a signed-in operator (except the sign-in page). */

@@ -87,6 +87,9 @@ export async function startBankProcess(
       dataDir,
       "--port",
       "0",
+      // No console unless a test asks for one: its default port is fixed and tests run at once.
+      "--console-port",
+      "0",
       ...extraArgs,
     ],
     cwd: REPO_ROOT,

@@ -18,6 +18,9 @@ export function el(tag, options = {}, children = []) {
   return node;
 }
 
+/** A 24-hour clock: same width for every time, so the feed's time column stays narrow. */
+const CLOCK = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+
 /**
  * Shows a time of day in the operator's locale.
  *
@@ -26,7 +29,7 @@ export function el(tag, options = {}, children = []) {
  */
 export function timeOfDay(iso) {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? "–" : date.toLocaleTimeString();
+  return Number.isNaN(date.getTime()) ? "–" : date.toLocaleTimeString([], CLOCK);
 }
 
 /**
@@ -37,7 +40,11 @@ export function timeOfDay(iso) {
  */
 export function dateTime(iso) {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? "–" : date.toLocaleString();
+  return Number.isNaN(date.getTime()) ? "–" : date.toLocaleString([], {
+    dateStyle: "medium",
+    timeStyle: "medium",
+    hourCycle: "h23",
+  });
 }
 
 /**

@@ -54,6 +54,12 @@ function describe(item) {
       return `Operator signed out of the console from ${f.client}`;
     case "operator_login_failed":
       return `Failed console sign-in from ${f.client} (${REASON_WORDS[f.reason] ?? f.reason})`;
+    case "connection_opened":
+      return `ATM ${f.atmId} connected`;
+    case "connection_closed":
+      return `ATM ${f.atmId} disconnected (${String(f.reason).replaceAll("_", " ")})`;
+    case "handshake_failed":
+      return `Refused a connection from ${f.remote}: handshake failed (${f.reason})`;
     case "bank_start":
       return `Bank ${f.serverId} started on ${f.address}`;
     case "bank_stop":
@@ -121,15 +127,25 @@ function showTotals(state) {
 }
 
 let chart = null;
+let chartNarrow = false;
+
+/** Below this width the axis titles go, so the plot keeps most of a phone's screen. */
+const CHART_NARROW_PX = 560;
 
 function chartWidth() {
   return Math.max(240, byId("chart").clientWidth);
 }
 
+function chartHeight() {
+  return chartNarrow ? 200 : 240;
+}
+
 function makeChart(data) {
+  chartNarrow = chartWidth() < CHART_NARROW_PX;
+  const axisSize = chartNarrow ? 36 : 50;
   const options = {
     width: chartWidth(),
-    height: 240,
+    height: chartHeight(),
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: true }, count: { range: (_u, _min, max) => [0, Math.max(5, max)] } },
     series: [
@@ -140,15 +156,30 @@ function makeChart(data) {
     ],
     axes: [
       {},
-      { scale: "count", label: "transactions / s", size: 50 },
-      { scale: "ms", side: 1, label: "latency ms", grid: { show: false }, size: 50 },
+      { scale: "count", label: chartNarrow ? undefined : "transactions / s", size: axisSize },
+      {
+        scale: "ms",
+        side: 1,
+        label: chartNarrow ? undefined : "latency ms",
+        grid: { show: false },
+        size: axisSize,
+      },
     ],
   };
   chart = new globalThis.uPlot(options, data, byId("chart"));
-  new ResizeObserver(() => chart.setSize({ width: chartWidth(), height: 240 })).observe(
-    byId("chart"),
-  );
 }
+
+// uPlot fixes axis sizes when it is made: crossing between phone and laptop widths remakes it.
+new ResizeObserver(() => {
+  if (chart === null) return;
+  if ((chartWidth() < CHART_NARROW_PX) !== chartNarrow) {
+    const data = chart.data;
+    chart.destroy();
+    makeChart(data);
+  } else {
+    chart.setSize({ width: chartWidth(), height: chartHeight() });
+  }
+}).observe(byId("chart"));
 
 function showChart(state) {
   const c = state.chart;
