@@ -90,7 +90,8 @@ export function formatRecordLine(record: Omit<LogRecord, "macText">): string {
 }
 
 /**
- * Parses one line (without its newline) strictly: exactly the five fields, each well-formed.
+ * Parses one line (without its newline) strictly: exactly the five fields, each well-formed, in
+ * exactly the layout `formatRecordLine` writes.
  *
  * @param text The line.
  * @returns The record, or a sentence saying what is wrong with it.
@@ -132,7 +133,11 @@ export function parseRecordLine(text: string): LogRecord | string {
   if (macBytes === null || macBytes.length !== MAC_BYTES) {
     return `Field mac is not ${MAC_BYTES} bytes of base64url`;
   }
-  return { seq: seq as number, epoch, iv: ivBytes, ct: ctBytes, mac: macBytes, macText: mac };
+  const record = { seq: seq as number, epoch, iv: ivBytes, ct: ctBytes, mac: macBytes };
+  // The MAC covers the values, not the layout; requiring the one canonical layout makes every
+  // byte of the file significant (no added spaces, reordered or repeated fields, escapes).
+  if (formatRecordLine(record) !== `${text}\n`) return "Line is not in the canonical record layout";
+  return { ...record, macText: mac };
 }
 
 /** Characters of a line besides its five values. */
