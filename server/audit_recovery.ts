@@ -1,21 +1,30 @@
 /**
- * Crash reconciliation between the ledger and the audit log. The ledger commits first and the
- * audit records follow, so after a crash the log may lack the records of the last committed
- * batch. Those are rebuilt here from the journal and marked `recovered: true`, so every committed
- * entry ends up with exactly one record.
+ * Reconciliation between the ledger and the audit log: every committed journal entry gets exactly
+ * one audit record. The bank appends the records of its own entries in entry-id order (SQLite
+ * hands out ids in commit order), so the log covers every entry up to `audit.lastEntryId`. An
+ * entry above it lacks a record for one of two reasons, and both are repaired from the journal
+ * with a record marked `recovered: true`:
+ *
+ * - a crash after the ledger commit and before the audit flush (repaired when the bank starts);
+ * - another process committed it (`bank customer add --deposit` while the bank runs): repaired
+ *   before the bank records its next batch, so the id order holds.
+ *
+ * TODO: with several bank servers on one PostgreSQL ledger the journal holds every server's
+ * entries and ids are not in commit order; each server would record the others' entries. The
+ * journal needs a server column before this reconciliation can serve that setup.
  *
  * @module
  */
 
-import type { AuditLog } from "./audit/mod.ts";
-import type { LedgerStore } from "./ledger/store.ts";
+import type { AuditEvent, AuditLog } from "./audit/mod.ts";
+import type { JournalEntry, LedgerStore, OperationResult } from "./ledger/store.ts";
 
 /** Journal entries read per step while recovering; bounds memory on a long gap. */
 const RECOVERY_ENTRIES_PER_STEP = 1_000;
 
 /**
  * Appends a recovered audit record for every journal entry newer than the log's last one, and
- * makes them durable.
+ * makes them durable. Run at start, before any new transaction.
  *
  * @param store The ledger.
  * @param audit The audit log, just opened.
@@ -25,40 +34,80 @@ export async function recoverAuditFromJournal(
   store: LedgerStore,
   audit: AuditLog,
 ): Promise<number> {
-  let after = audit.recovery.lastEntryId;
-  let recovered = 0;
-  while (true) {
-    const entries = await store.journalAfter(after, RECOVERY_ENTRIES_PER_STEP);
-    if (entries.length === 0) break;
-    for (const entry of entries) {
-      if (entry.kind === "opening") {
-        audit.append({
-          type: "opening",
-          entryId: entry.entryId,
-          customer: entry.customer,
-          amountCents: entry.amountCents,
-          balanceCents: entry.balanceAfterCents,
-          recovered: true,
-        });
-      } else {
-        audit.append({
-          type: "tx",
-          requestId: entry.requestId,
-          atmId: entry.atmId,
-          customer: entry.customer,
-          op: entry.kind,
-          amountCents: entry.amountCents,
-          counterparty: entry.counterparty ?? undefined,
-          result: "ok",
-          entryId: entry.entryId,
-          balanceCents: entry.balanceAfterCents,
-          recovered: true,
-        });
-      }
-      recovered++;
-    }
-    after = entries[entries.length - 1].entryId;
-  }
+  const recovered = await appendJournalAfter(store, audit, Number.MAX_SAFE_INTEGER);
   if (recovered > 0) await store.setAuditHead(await audit.flush());
   return recovered;
+}
+
+/**
+ * Before the bank records a batch: appends recovered records for the entries other processes
+ * committed since the log's last entry, so the batch's records keep the id order. Flushed with
+ * the batch's own records.
+ *
+ * @param store The ledger.
+ * @param audit The open audit log.
+ * @param results The batch's ledger results.
+ * @returns How many records were appended.
+ */
+export async function recordJournalGap(
+  store: LedgerStore,
+  audit: AuditLog,
+  results: readonly OperationResult[],
+): Promise<number> {
+  let first = Number.MAX_SAFE_INTEGER;
+  for (const result of results) {
+    if (result.ok && !result.replayed) first = Math.min(first, result.entryId);
+  }
+  if (first === Number.MAX_SAFE_INTEGER || first <= audit.lastEntryId + 1) return 0;
+  return await appendJournalAfter(store, audit, first);
+}
+
+/** Appends a record for each entry after `audit.lastEntryId` and before `beforeEntryId`. */
+async function appendJournalAfter(
+  store: LedgerStore,
+  audit: AuditLog,
+  beforeEntryId: number,
+): Promise<number> {
+  let appended = 0;
+  while (true) {
+    const entries = await store.journalAfter(audit.lastEntryId, RECOVERY_ENTRIES_PER_STEP);
+    const wanted = entries.filter((entry) => entry.entryId < beforeEntryId);
+    for (const entry of wanted) audit.append(recoveredEvent(entry));
+    appended += wanted.length;
+    if (wanted.length < RECOVERY_ENTRIES_PER_STEP) return appended;
+  }
+}
+
+/**
+ * The audit record of a journal entry rebuilt from the ledger.
+ *
+ * @param entry The journal entry.
+ * @returns The event, marked `recovered: true`.
+ */
+export function recoveredEvent(entry: JournalEntry): AuditEvent {
+  if (entry.kind === "opening") {
+    return {
+      type: "opening",
+      entryId: entry.entryId,
+      customer: entry.customer,
+      amountCents: entry.amountCents,
+      balanceCents: entry.balanceAfterCents,
+      committedAt: entry.at,
+      recovered: true,
+    };
+  }
+  return {
+    type: "tx",
+    requestId: entry.requestId,
+    atmId: entry.atmId,
+    customer: entry.customer,
+    op: entry.kind,
+    amountCents: entry.amountCents,
+    counterparty: entry.counterparty ?? undefined,
+    result: "ok",
+    entryId: entry.entryId,
+    balanceCents: entry.balanceAfterCents,
+    committedAt: entry.at,
+    recovered: true,
+  };
 }

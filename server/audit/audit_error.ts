@@ -31,6 +31,8 @@ export type AuditErrorCode =
   | "wrong_server"
   /** Too many events were appended without a flush. */
   | "overflow"
+  /** Another process holds the log's writer lock (a bank is already running on this directory). */
+  | "in_use"
   /** The log was closed, or failed earlier and refuses further use. */
   | "closed"
   /** A file system operation failed. */

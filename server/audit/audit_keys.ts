@@ -82,13 +82,14 @@ export interface EpochState {
  * the server's keys exist. The offline key is written once: the operator moves it off the server.
  *
  * @param options The data directory.
- * @returns Whether keys were created, and where the offline key was written.
+ * @returns Whether keys were created, where the offline key was written, and whether it is still
+ * there (the bank reminds the operator to move it at every start until it is gone).
  * @throws {AuditError} `missing_key` when one server key is missing but the log has records (a new
  * key would silently start a new chain); `insecure_key_file` for a key file others can access.
  */
 export async function initAuditKeys(
   options: { dataDir: string },
-): Promise<{ created: boolean; offlineKeyPath: string }> {
+): Promise<{ created: boolean; offlineKeyPath: string; offlineKeyPresent: boolean }> {
   const paths = auditPaths(options.dataDir);
   const offlineKeyPath = paths.offlineKey;
   const hasMaster = await pathExists(paths.masterKey);
@@ -96,7 +97,7 @@ export async function initAuditKeys(
   if (hasMaster && hasEpoch) {
     (await readKeyFile(paths.masterKey)).fill(0); // refuses a key file others can read
     (await loadEpochState(paths.epochKey)).secret.fill(0);
-    return { created: false, offlineKeyPath };
+    return { created: false, offlineKeyPath, offlineKeyPresent: await pathExists(offlineKeyPath) };
   }
   if (await logHasRecords(paths.logDir)) {
     // a new key would silently start a second chain over the records of the first
@@ -115,7 +116,7 @@ export async function initAuditKeys(
   const master = randomBytes(KEY_BYTES);
   await writeKeyFile(paths.masterKey, master);
   master.fill(0);
-  return { created: true, offlineKeyPath };
+  return { created: true, offlineKeyPath, offlineKeyPresent: true };
 }
 
 async function logHasRecords(logDir: string): Promise<boolean> {

@@ -24,20 +24,24 @@ import {
 } from "./audit_keys.ts";
 import type { AuditEvent, ChainHead } from "./audit_types.ts";
 import {
+  AUTO_FLUSH_DELAY_MS,
   CRYPTO_WINDOW,
   EPOCH_AGE_MAX_MS,
   EPOCH_CHECK_INTERVAL_MS,
   EPOCH_MAX,
   FILE_BYTES_MAX,
   FILE_BYTES_MIN,
+  INBOX_FILES_PER_STEP,
+  INBOX_POLL_INTERVAL_MS,
   IV_BYTES,
   PENDING_RECORDS_MAX,
 } from "./constants.ts";
 import { stampEvent } from "./event_stamp.ts";
-import { errorText, pathExists, syncDirectory } from "./key_file.ts";
+import { errorText } from "./key_file.ts";
 import { ServerKeyring } from "./keyring.ts";
 import { scanForOpen } from "./log_opener.ts";
-import { logFileName } from "./log_files.ts";
+import { logFileName, openLogFile, takeWriterLock } from "./log_files.ts";
+import { clearInbox, type InboxKeys, loadInboxKeys, readInbox } from "./admin_inbox.ts";
 import { formatRecordLine, macInput, recordLineBytes } from "./record_format.ts";
 
 /** Lines written per write call within one batch: bounds the batch's text in memory. */
@@ -62,6 +66,11 @@ export interface AuditLogOptions {
   rotateBytes?: number;
   /** The clock [() => new Date()]. */
   now?: () => Date;
+  /**
+   * Called with the new chain head after a flush the log started by itself (delayed events, inbox
+   * files), so the ledger's copy keeps up; callers of `flush()` store the head it returns.
+   */
+  onAutoFlush?: (head: ChainHead) => Promise<void> | void;
 }
 
 /** What `open` found and repaired. */
@@ -82,6 +91,9 @@ interface Sealed {
 
 interface WriterState {
   options: AuditLogOptions;
+  lock: Deno.FsFile;
+  inboxKeys: InboxKeys;
+  recentInboxIds: Set<string>;
   paths: AuditKeyPaths;
   cipherKey: CryptoKey;
   epoch: EpochState;
@@ -118,6 +130,15 @@ export class AuditLog {
   #closing = false;
   #closed = false;
   #timer: ReturnType<typeof setInterval>;
+  #lock: Deno.FsFile;
+  #inboxKeys: InboxKeys;
+  #recentInboxIds: Set<string>;
+  #inboxTimer: ReturnType<typeof setInterval>;
+  #inboxRun: Promise<void> | null = null;
+  #autoFlushTimer: ReturnType<typeof setTimeout> | null = null;
+  #autoFlushRun: Promise<void> = Promise.resolve();
+  #onAutoFlush: AuditLogOptions["onAutoFlush"];
+  #lastEntryId: number;
 
   /**
    * Opens the log of a data directory: scans and checks the whole chain with the server's current
@@ -130,8 +151,28 @@ export class AuditLog {
    */
   static async open(options: AuditLogOptions): Promise<AuditLog> {
     checkOpenOptions(options);
+    const lock = await takeWriterLock(options.dataDir);
+    let log: AuditLog;
+    try {
+      log = await AuditLog.#openLocked(options, lock);
+    } catch (error) {
+      lock.close(); // releases the lock
+      throw error;
+    }
+    try {
+      await log.flush(); // the repair record, if any
+      await log.#takeInbox(); // events other processes left while no bank was running
+    } catch (error) {
+      await log.close().catch(() => {}); // stops the timers and releases the lock
+      throw error;
+    }
+    return log;
+  }
+
+  static async #openLocked(options: AuditLogOptions, lock: Deno.FsFile): Promise<AuditLog> {
     const paths = auditPaths(options.dataDir);
     const cipherKey = await loadCipherKey(options.dataDir);
+    const inboxKeys = await loadInboxKeys(options.dataDir);
     const epoch = await loadEpochState(paths.epochKey);
     const opened = await scanForOpen({
       dataDir: options.dataDir,
@@ -145,6 +186,9 @@ export class AuditLog {
     const { file, bytes } = await openLogFile(options.dataDir, fileIndex, { createNew: false });
     const log = new AuditLog({
       options,
+      lock,
+      inboxKeys,
+      recentInboxIds: opened.recentInboxIds,
       paths,
       cipherKey,
       epoch,
@@ -166,7 +210,6 @@ export class AuditLog {
         line: repaired.line,
         bytesDiscarded: repaired.bytes,
       });
-      await log.flush();
     }
     return log;
   }
@@ -192,9 +235,24 @@ export class AuditLog {
     this.#nextSeq = state.head.seq + 1;
     this.#chainMac = state.head.mac;
     this.#durable = { seq: state.head.seq, mac: state.head.macText };
+    this.#lock = state.lock;
+    this.#inboxKeys = state.inboxKeys;
+    this.#recentInboxIds = state.recentInboxIds;
+    this.#onAutoFlush = state.options.onAutoFlush;
+    this.#lastEntryId = state.recovery.lastEntryId;
     // forward security must not wait for traffic: an idle server still moves its key daily
     this.#timer = setInterval(() => this.#idleCheck(), EPOCH_CHECK_INTERVAL_MS);
     Deno.unrefTimer(Number(this.#timer));
+    this.#inboxTimer = setInterval(() => this.#pollInbox(), INBOX_POLL_INTERVAL_MS);
+    Deno.unrefTimer(Number(this.#inboxTimer));
+  }
+
+  /**
+   * Highest ledger entry id among the records appended so far (an event's `entryId`, unless it is
+   * `replayed`). The bank appends entries in id order, so every entry up to this one has a record.
+   */
+  get lastEntryId(): number {
+    return this.#lastEntryId;
   }
 
   /**
@@ -221,6 +279,11 @@ export class AuditLog {
     });
     this.#pending.push({ seq, plain });
     this.#nextSeq = seq + 1;
+    const entryId = event.entryId;
+    if (Number.isSafeInteger(entryId) && event.replayed !== true) {
+      this.#lastEntryId = Math.max(this.#lastEntryId, entryId as number);
+    }
+    this.#scheduleAutoFlush();
   }
 
   /**
@@ -267,11 +330,77 @@ export class AuditLog {
       failure = error;
     }
     clearInterval(this.#timer);
+    clearInterval(this.#inboxTimer);
+    if (this.#autoFlushTimer !== null) clearTimeout(this.#autoFlushTimer);
+    await this.#autoFlushRun;
+    await this.#inboxRun;
     await this.#queue;
     this.#closed = true;
     this.#file.close();
+    this.#lock.close();
     this.#epoch.secret.fill(0);
     if (failure !== null) throw failure;
+  }
+
+  /** Flushes soon after an append, so events outside transactions do not wait for one. */
+  #scheduleAutoFlush(): void {
+    if (this.#autoFlushTimer !== null) return;
+    this.#autoFlushTimer = setTimeout(() => {
+      this.#autoFlushTimer = null;
+      this.#autoFlushRun = this.#autoFlushRun.then(() => this.#autoFlush());
+    }, AUTO_FLUSH_DELAY_MS);
+  }
+
+  async #autoFlush(): Promise<void> {
+    if (this.#closing || this.#failure !== null) return;
+    const before = this.#durable.seq;
+    try {
+      await this.flush();
+      if (this.#durable.seq > before) await this.#onAutoFlush?.(this.head());
+    } catch {
+      // the failure is kept in #failure: the next append or flush reports it to the bank
+    }
+  }
+
+  /** Takes what other processes left in the inbox; one run at a time. */
+  #pollInbox(): void {
+    if (this.#closing || this.#failure !== null || this.#inboxRun !== null) return;
+    this.#inboxRun = this.#takeInbox()
+      .then(async (taken) => {
+        if (taken) await this.#onAutoFlush?.(this.head());
+      })
+      .catch(() => {}) // a write failure is kept in #failure; a listing failure retries next time
+      .finally(() => {
+        this.#inboxRun = null;
+      });
+  }
+
+  /**
+   * Appends a record for each inbox file, makes them durable, then deletes the files. A crash
+   * between the two leaves files whose records exist; their ids are among the newest records,
+   * which open remembers, so they are deleted without a second record.
+   */
+  async #takeInbox(): Promise<boolean> {
+    let taken = false;
+    while (true) {
+      const items = await readInbox(this.#dataDir, this.#inboxKeys, INBOX_FILES_PER_STEP);
+      if (items.length === 0) return taken;
+      for (const item of items) {
+        if (this.#recentInboxIds.has(item.id)) continue;
+        try {
+          if (item.problem !== undefined) throw new TypeError(item.problem);
+          this.append({ ...item.event!, inboxId: item.id });
+        } catch (error) {
+          if (!(error instanceof TypeError)) throw error;
+          // a file nobody can vouch for is recorded as such, never silently dropped
+          this.append({ type: "inbox_rejected", inboxId: item.id, reason: error.message });
+          item.problem ??= error.message;
+        }
+      }
+      await this.flush();
+      await clearInbox(this.#dataDir, items);
+      taken = true;
+    }
   }
 
   async #writeBatch(): Promise<void> {
@@ -433,33 +562,5 @@ function checkOpenOptions(options: AuditLogOptions): void {
         JSON.stringify(serverId)
       }`,
     );
-  }
-}
-
-async function openLogFile(
-  dataDir: string,
-  index: number,
-  options: { createNew: boolean },
-): Promise<{ file: Deno.FsFile; bytes: number }> {
-  const name = logFileName(index);
-  const path = `${dataDir}/${name}`;
-  try {
-    const logDir = auditPaths(dataDir).logDir;
-    await Deno.mkdir(logDir, { recursive: true, mode: 0o700 });
-    const existed = !options.createNew && await pathExists(path);
-    const file = await Deno.open(path, {
-      append: true,
-      create: !options.createNew,
-      createNew: options.createNew,
-      mode: 0o600,
-    });
-    if (!existed) await syncDirectory(logDir); // the new file's name must survive a crash too
-    return { file, bytes: (await file.stat()).size };
-  } catch (error) {
-    if (error instanceof AuditError) throw error;
-    throw new AuditError("io", `Cannot open log file: ${errorText(error)}`, {
-      file: name,
-      cause: error,
-    });
   }
 }

@@ -7,11 +7,13 @@
 
 import type { StampedEvent } from "./audit_types.ts";
 
-/** Column widths: a seq up to 9,999,999, an ISO time, common type and customer names. */
+/** Column widths: a seq up to 9,999,999, an ISO time, every event type the bank writes
+ * (the longest is `operator_login_failed`), and customer names up to 16 characters. A longer
+ * value pushes its row's later columns right rather than being cut. */
 const SEQ_WIDTH = 7;
 const TIME_WIDTH = 24;
-const TYPE_WIDTH = 14;
-const CUSTOMER_WIDTH = 12;
+const TYPE_WIDTH = 21;
+const CUSTOMER_WIDTH = 16;
 
 /** Fields shown in their own columns (or implied), left out of the details column. */
 const COLUMN_FIELDS = new Set(["seq", "at", "type", "customer", "serverId"]);

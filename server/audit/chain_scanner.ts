@@ -11,7 +11,7 @@
 import { AuditError } from "./audit_error.ts";
 import { type Bytes, cbcDecrypt, hmacVerify } from "./audit_crypto.ts";
 import type { ChainHead } from "./audit_types.ts";
-import { CRYPTO_WINDOW, EPOCH_GAP_MAX } from "./constants.ts";
+import { CRYPTO_WINDOW, EPOCH_GAP_MAX, WRONG_KEY_FOLLOWERS } from "./constants.ts";
 import type { Keyring } from "./keyring.ts";
 import { LineReader } from "./line_reader.ts";
 import { listLogFiles, type LogFile } from "./log_files.ts";
@@ -260,23 +260,36 @@ export class ChainScanner {
   }
 
   /**
-   * Names a failed MAC. When no record of its epoch has verified yet and the next record of the
-   * same epoch fails too, the key is the problem rather than the record.
+   * Names a failed MAC. An edited or foreign record fails its own MAC and, through its stored MAC,
+   * the next record's; a key that is not this log's fails every record. So when no record of the
+   * epoch has verified yet and none of the later ones of that epoch in the window verifies either
+   * (at least WRONG_KEY_FOLLOWERS of them), the key is blamed.
    */
   async #macProblem(failed: Pending): Promise<AuditError> {
     const { record } = failed;
     const where = { file: record.file, line: record.line };
-    if (this.#verifiedEpoch !== record.epoch) {
-      const next = this.#window.find((p) => p !== failed && p.record.epoch === record.epoch);
-      if (next?.mac && !(await next.mac)) {
-        return new AuditError(
-          "wrong_key",
-          `No record of epoch ${record.epoch} verifies with this key`,
-          where,
-        );
+    const message = `MAC of record seq ${record.seq} does not verify`;
+    if (this.#verifiedEpoch === record.epoch) return new AuditError("bad_mac", message, where);
+    const followers = this.#window.filter((p) => p !== failed && p.record.epoch === record.epoch);
+    for (const follower of followers) {
+      if (follower.mac === null || await follower.mac) {
+        return new AuditError("bad_mac", message, where);
       }
     }
-    return new AuditError("bad_mac", `MAC of record seq ${record.seq} does not verify`, where);
+    if (followers.length >= WRONG_KEY_FOLLOWERS) {
+      const last = followers[followers.length - 1].record.seq;
+      return new AuditError(
+        "wrong_key",
+        `No record of epoch ${record.epoch} verifies with this key (seq ${record.seq} to ${last})`,
+        where,
+      );
+    }
+    // too few records of this epoch to tell an edited record from a foreign key
+    return new AuditError(
+      "bad_mac",
+      `${message} (an edited record, or a key not of this log)`,
+      where,
+    );
   }
 
   async #handleTail(file: LogFile, reader: LineReader, isLast: boolean): Promise<void> {

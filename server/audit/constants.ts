@@ -48,6 +48,24 @@ export const EPOCH_GAP_MAX = 10_000;
 /** Largest epoch number a record may carry; fits the 4-byte field of the MAC input. */
 export const EPOCH_MAX = 0xffff_ffff;
 
+/** A failed MAC is blamed on the key rather than the record only when at least this many later
+ * records of its epoch are in view and none of them verifies: an edited record breaks itself and
+ * the next link only, a foreign key breaks every record. */
+export const WRONG_KEY_FOLLOWERS = 2;
+
+/** Appended events become durable within this delay even when no caller flushes (logins,
+ * connections): a crash then loses at most this much of them. */
+export const AUTO_FLUSH_DELAY_MS = 100;
+
+/** How often the writer looks for administrative events other processes left in the inbox. */
+export const INBOX_POLL_INTERVAL_MS = 1_000;
+
+/** Inbox files taken per look: bounds the memory and the batch of one ingestion. */
+export const INBOX_FILES_PER_STEP = 256;
+
+/** Largest inbox file: one encrypted event of EVENT_BYTES_MAX with its fields. */
+export const INBOX_FILE_BYTES_MAX = LINE_BYTES_MAX;
+
 /** Decrypted records kept at the end of a scan to find the last entry id without a second pass. */
 export const RECOVERY_TAIL_RECORDS = 1_024;
 
@@ -66,6 +84,15 @@ export const EPOCH_STEP_INFO = "bank audit epoch step v1";
 /** HKDF info of an epoch's HMAC key, derived from that epoch's secret. */
 export const EPOCH_MAC_INFO = "bank audit epoch mac v1";
 
+/** HKDF info of the HMAC key of inbox files, derived from the master key. */
+export const INBOX_MAC_INFO = "bank audit inbox mac v1";
+
+/** Domain label at the start of an inbox file's MAC input. */
+export const INBOX_MAC_LABEL = "bank-audit-inbox-v1";
+
+/** Format tag inside an inbox file. */
+export const INBOX_FORMAT = "bank-audit-inbox-v1";
+
 /** Format tag inside the offline key file. */
 export const OFFLINE_KEY_FORMAT = "bank-audit-offline-key-v1";
 
@@ -79,10 +106,15 @@ export const PATHS = {
   epochKey: "keys/audit-epoch.key",
   offlineKey: "audit-offline.key",
   logDir: "audit",
+  writerLock: "audit/writer.lock",
+  inboxDir: "audit/inbox",
 } as const;
 
 /** Log file names: `audit-000001.jsonl.enc`, numbered from 1 without gaps. */
 export const LOG_FILE_PATTERN = /^audit-(\d{6})\.jsonl\.enc$/;
+
+/** Inbox file names: `<ms since 1970, 13 digits>-<16 hex digits>.evt`; the stem is the inbox id. */
+export const INBOX_FILE_PATTERN = /^(\d{13}-[0-9a-f]{16})\.evt$/;
 
 /** Highest file number the six-digit name can carry. */
 export const LOG_FILE_INDEX_MAX = 999_999;

@@ -46,21 +46,10 @@ export function stampEvent(
   event: AuditEvent,
   stamp: { seq: number; at: string; serverId: string },
 ): Uint8Array<ArrayBuffer> {
-  if (typeof event !== "object" || event === null || Array.isArray(event)) {
-    throw new TypeError("Audit event must be a plain object");
-  }
-  if (
-    typeof event.type !== "string" || event.type.length === 0 || event.type.length > TYPE_CHARS_MAX
-  ) {
-    throw new TypeError(`Audit event type must be a string of 1 to ${TYPE_CHARS_MAX} characters`);
-  }
-  for (const field of STAMPED_FIELDS) {
-    if (field in event) throw new TypeError(`Audit event field "${field}" is set by the audit log`);
-  }
+  checkEvent(event);
   if ("serverId" in event && event.serverId !== stamp.serverId) {
     throw new TypeError("Audit event serverId differs from the log's server id");
   }
-  assertNoSecretFields(event, 0);
   let text: string;
   try {
     text = JSON.stringify({ seq: stamp.seq, at: stamp.at, serverId: stamp.serverId, ...event });
@@ -72,6 +61,28 @@ export function stampEvent(
     throw new TypeError(`Audit event is ${bytes.length} bytes, more than ${EVENT_BYTES_MAX}`);
   }
   return bytes;
+}
+
+/**
+ * Checks what every event must be before it goes anywhere near the log: a plain object with a
+ * short type, none of the fields the writer stamps, and no field named like a secret.
+ *
+ * @param event The caller's event.
+ * @throws {TypeError} When it is not.
+ */
+export function checkEvent(event: AuditEvent): void {
+  if (typeof event !== "object" || event === null || Array.isArray(event)) {
+    throw new TypeError("Audit event must be a plain object");
+  }
+  if (
+    typeof event.type !== "string" || event.type.length === 0 || event.type.length > TYPE_CHARS_MAX
+  ) {
+    throw new TypeError(`Audit event type must be a string of 1 to ${TYPE_CHARS_MAX} characters`);
+  }
+  for (const field of STAMPED_FIELDS) {
+    if (field in event) throw new TypeError(`Audit event field "${field}" is set by the audit log`);
+  }
+  assertNoSecretFields(event, 0);
 }
 
 function assertNoSecretFields(value: unknown, depth: number): void {

@@ -24,7 +24,13 @@ const TEMP_SUFFIX_BYTES = 6;
 /** Key files are tiny; a larger one is not ours. */
 const KEY_FILE_BYTES_MAX = 4096;
 
-function directoryOf(path: string): string {
+/**
+ * The directory part of a path.
+ *
+ * @param path A file path.
+ * @returns Its directory ("." for a bare name).
+ */
+export function directoryOf(path: string): string {
   const slash = path.lastIndexOf("/");
   return slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
 }
@@ -50,7 +56,19 @@ export async function syncDirectory(dir: string): Promise<void> {
  * @param bytes The contents; the caller zeroes its copy.
  * @throws {AuditError} `io` when the file system fails.
  */
-export async function writeKeyFile(path: string, bytes: Bytes): Promise<void> {
+export function writeKeyFile(path: string, bytes: Bytes): Promise<void> {
+  return writePrivateFile(path, bytes, "key file");
+}
+
+/**
+ * Writes an owner-only (0600) file atomically: temp file, fsync, rename, fsync of the directory.
+ *
+ * @param path Where.
+ * @param bytes The contents.
+ * @param what What the file is, for the error message.
+ * @throws {AuditError} `io` when the file system fails.
+ */
+export async function writePrivateFile(path: string, bytes: Bytes, what: string): Promise<void> {
   const temp = `${path}.tmp-${toBase64Url(randomBytes(TEMP_SUFFIX_BYTES))}`;
   try {
     const handle = await Deno.open(temp, { write: true, createNew: true, mode: KEY_FILE_MODE });
@@ -66,7 +84,7 @@ export async function writeKeyFile(path: string, bytes: Bytes): Promise<void> {
     await syncDirectory(directoryOf(path));
   } catch (error) {
     await Deno.remove(temp).catch(() => {});
-    throw new AuditError("io", `Cannot write key file: ${errorText(error)}`, {
+    throw new AuditError("io", `Cannot write ${what}: ${errorText(error)}`, {
       file: path,
       cause: error,
     });

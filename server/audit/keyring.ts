@@ -1,6 +1,6 @@
 /**
- * Which MAC keys a reader holds. The server holds one epoch (its current one); the holder of the
- * offline key holds them all, derived forward on demand.
+ * Which MAC keys a reader holds. The server holds one epoch (its current one) and can derive
+ * later ones; the holder of the offline key holds them all, derived forward on demand.
  *
  * @module
  */
@@ -25,7 +25,7 @@ export interface Keyring {
   erase(): void;
 }
 
-/** The server's view: only the current epoch can be checked. */
+/** The writer's view at open: only the current epoch can be checked, and none may be newer. */
 export class ServerKeyring implements Keyring {
   #epoch: number;
   #key: Promise<CryptoKey>;
@@ -59,39 +59,48 @@ export class ServerKeyring implements Keyring {
   erase(): void {}
 }
 
-/** The offline verifier's view: every epoch, derived from epoch secret 0. */
-export class OfflineKeyring implements Keyring {
+/**
+ * Every epoch from a starting one on, derived forward on demand. With epoch secret 0 (the offline
+ * key) that is every epoch; with the server's current epoch secret it is the epochs a running
+ * writer may have moved to since a reader loaded the key (earlier epochs stay out of reach).
+ */
+export class ForwardKeyring implements Keyring {
   #root: Bytes;
-  #epoch = 0;
+  #rootEpoch: number;
+  #epoch: number;
   #secret: Bytes;
   #key: Promise<CryptoKey> | null = null;
 
   /**
-   * Holds epoch secret 0.
+   * Holds the secret of one epoch.
    *
-   * @param root The offline key; kept (a copy) until `erase()`.
+   * @param root The secret of `rootEpoch`; a copy is kept until `erase()`.
+   * @param rootEpoch Its epoch: 0 for the offline key.
    */
-  constructor(root: Bytes) {
+  constructor(root: Bytes, rootEpoch: number) {
     this.#root = root.slice();
+    this.#rootEpoch = rootEpoch;
+    this.#epoch = rootEpoch;
     this.#secret = root.slice();
   }
 
-  /** No limit: the offline key derives any epoch. */
+  /** No limit: later epochs are derived (the scanner bounds each jump by EPOCH_GAP_MAX). */
   get epochLimit(): undefined {
     return undefined;
   }
 
-  /** Every epoch can be checked. */
+  /** Every epoch can be checked when the keyring starts at epoch 0. */
   get complete(): boolean {
-    return true;
+    return this.#rootEpoch === 0;
   }
 
   /** @inheritdoc */
   async macKey(epoch: number): Promise<CryptoKey | null> {
+    if (epoch < this.#rootEpoch) return null; // the step is one-way: earlier epochs are gone
     if (epoch < this.#epoch) {
-      this.#secret.fill(0); // readers go forward; going back starts again from epoch 0
+      this.#secret.fill(0); // readers go forward; going back starts again from the root
       this.#secret = this.#root.slice();
-      this.#epoch = 0;
+      this.#epoch = this.#rootEpoch;
       this.#key = null;
     }
     while (this.#epoch < epoch) {

@@ -7,6 +7,7 @@
 
 import { AuditError } from "./audit_error.ts";
 import { LOG_FILE_INDEX_MAX, LOG_FILE_PATTERN, PATHS } from "./constants.ts";
+import { errorText, pathExists, syncDirectory } from "./key_file.ts";
 
 /** One log file. */
 export interface LogFile {
@@ -63,4 +64,75 @@ export async function listLogFiles(dataDir: string): Promise<LogFile[]> {
     });
   });
   return files;
+}
+
+/**
+ * Opens a log file for appending, creating it (0600) when asked; a new file's name is made durable
+ * by fsyncing the directory.
+ *
+ * @param dataDir The data directory.
+ * @param index The file number.
+ * @param options `createNew`: the file must not exist yet (a rotation).
+ * @returns The open file and its size.
+ * @throws {AuditError} `io` when the file cannot be opened.
+ */
+export async function openLogFile(
+  dataDir: string,
+  index: number,
+  options: { createNew: boolean },
+): Promise<{ file: Deno.FsFile; bytes: number }> {
+  const name = logFileName(index);
+  const path = `${dataDir}/${name}`;
+  try {
+    const logDir = `${dataDir}/${PATHS.logDir}`;
+    await Deno.mkdir(logDir, { recursive: true, mode: 0o700 });
+    const existed = !options.createNew && await pathExists(path);
+    const file = await Deno.open(path, {
+      append: true,
+      create: !options.createNew,
+      createNew: options.createNew,
+      mode: 0o600,
+    });
+    if (!existed) await syncDirectory(logDir); // the new file's name must survive a crash too
+    return { file, bytes: (await file.stat()).size };
+  } catch (error) {
+    if (error instanceof AuditError) throw error;
+    throw new AuditError("io", `Cannot open log file: ${errorText(error)}`, {
+      file: name,
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Takes the log's writer lock (an advisory `flock` on `audit/writer.lock`), so that two banks
+ * never append to one chain. The lock ends when the returned file is closed or the process dies.
+ *
+ * @param dataDir The data directory.
+ * @returns The lock file, to close when done.
+ * @throws {AuditError} `in_use` when another process holds the lock; `io` on a file system error.
+ */
+export async function takeWriterLock(dataDir: string): Promise<Deno.FsFile> {
+  let file: Deno.FsFile;
+  try {
+    await Deno.mkdir(`${dataDir}/${PATHS.logDir}`, { recursive: true, mode: 0o700 });
+    file = await Deno.open(`${dataDir}/${PATHS.writerLock}`, {
+      read: true,
+      write: true,
+      create: true,
+      mode: 0o600,
+    });
+  } catch (error) {
+    throw new AuditError("io", `Cannot open the writer lock: ${errorText(error)}`, {
+      file: PATHS.writerLock,
+      cause: error,
+    });
+  }
+  if (await file.tryLock(true)) return file;
+  file.close();
+  throw new AuditError(
+    "in_use",
+    "Another process is writing this audit log (is a bank already running on this directory?)",
+    { file: PATHS.writerLock },
+  );
 }

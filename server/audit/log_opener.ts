@@ -1,7 +1,7 @@
 /**
  * What `AuditLog.open` does before it writes: scan and check the whole chain with the server's
  * key, cut off a torn last line, and find the newest ledger entry id the log mentions so the bank
- * can re-append the records a crash lost.
+ * can re-append the records a crash lost (and the inbox files whose records are already in).
  *
  * @module
  */
@@ -26,6 +26,8 @@ export interface OpenedLog {
   repaired?: TornTail;
   /** Highest `entryId` of any record; 0 when none has one. */
   lastEntryId: number;
+  /** `inboxId`s among the newest records: inbox files a crash kept from being deleted. */
+  recentInboxIds: Set<string>;
 }
 
 /** What the open scan needs. */
@@ -61,11 +63,12 @@ export async function scanForOpen(options: OpenScanOptions): Promise<OpenedLog> 
   const summary = scanner.summary;
   const repaired = summary.torn;
   if (repaired !== undefined) await cutTornTail(repaired);
-  let lastEntryId = await highestEntryId(tail, options);
+  const recentInboxIds = new Set<string>();
+  let lastEntryId = await highestEntryId(tail, options, recentInboxIds);
   if (lastEntryId === null && summary.records > tail.length) {
     lastEntryId = await highestEntryIdOfAll(options);
   }
-  return { summary, repaired, lastEntryId: lastEntryId ?? 0 };
+  return { summary, repaired, lastEntryId: lastEntryId ?? 0, recentInboxIds };
 }
 
 async function cutTornTail(torn: TornTail): Promise<void> {
@@ -90,6 +93,7 @@ async function cutTornTail(torn: TornTail): Promise<void> {
 async function highestEntryId(
   records: ScannedRecord[],
   options: OpenScanOptions,
+  inboxIds: Set<string>,
 ): Promise<number | null> {
   let highest: number | null = null;
   for (let start = 0; start < records.length; start += CRYPTO_WINDOW) {
@@ -98,6 +102,7 @@ async function highestEntryId(
     slice.forEach((record, i) => {
       const event = decodeEvent(record, plains[i]);
       highest = maxEntryId(highest, event, record, options.serverId);
+      if (typeof event.inboxId === "string") inboxIds.add(event.inboxId);
     });
   }
   return highest;

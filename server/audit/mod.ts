@@ -9,6 +9,7 @@
 export { AuditError, type AuditErrorCode } from "./audit_error.ts";
 export type { AuditEvent, ChainHead, StampedEvent } from "./audit_types.ts";
 export { initAuditKeys } from "./audit_keys.ts";
+export { submitAuditEvent } from "./admin_inbox.ts";
 export { AuditLog, type AuditLogOptions, type AuditRecovery } from "./audit_log.ts";
 export { verifyAudit, type VerifyOptions, type VerifyReport } from "./verify.ts";
 export { decryptAudit, type DecryptOptions, type DecryptSummary } from "./decrypt.ts";

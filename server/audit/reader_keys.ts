@@ -6,13 +6,13 @@
 
 import { AuditError } from "./audit_error.ts";
 import { auditPaths, loadCipherKey, loadEpochState, loadOfflineKey } from "./audit_keys.ts";
-import { type Keyring, OfflineKeyring, ServerKeyring } from "./keyring.ts";
+import { ForwardKeyring, type Keyring } from "./keyring.ts";
 
 /**
  * Builds the keyring a reader checks MACs with.
  *
  * @param options The data directory, and the offline key file when the caller has it.
- * @returns All epochs with the offline key, otherwise the server's current epoch only.
+ * @returns All epochs with the offline key, otherwise the server's current epoch and later ones.
  * @throws {AuditError} `missing_key`, `insecure_key_file` or `malformed` for an unusable key file.
  */
 export async function readerKeyring(
@@ -20,12 +20,13 @@ export async function readerKeyring(
 ): Promise<Keyring> {
   if (options.offlineKeyPath !== undefined) {
     const root = await loadOfflineKey(options.offlineKeyPath);
-    const keyring = new OfflineKeyring(root);
+    const keyring = new ForwardKeyring(root, 0);
     root.fill(0);
     return keyring;
   }
+  // a running bank may step its epoch while we read: later epochs derive from this one
   const state = await loadEpochState(auditPaths(options.dataDir).epochKey);
-  const keyring = new ServerKeyring(state);
+  const keyring = new ForwardKeyring(state.secret, state.epoch);
   state.secret.fill(0);
   return keyring;
 }

@@ -1,0 +1,141 @@
+/**
+ * Test support for the audit log: temporary data directories, logs written through the real
+ * writer, and line-level editing of log files for tamper tests. Not used by the bank.
+ *
+ * @module
+ */
+
+import { AuditLog, type AuditLogOptions } from "./audit_log.ts";
+import { initAuditKeys } from "./audit_keys.ts";
+import type { AuditEvent, ChainHead } from "./audit_types.ts";
+import { logFileName } from "./log_files.ts";
+import { FILE_BYTES_MIN } from "./constants.ts";
+
+/** Rotation size used by tests that want several files: the smallest the writer accepts. */
+export const SMALL_FILE_BYTES = FILE_BYTES_MIN;
+
+/** A data directory with audit keys, removed by `cleanup`. */
+export interface TestDir {
+  dir: string;
+  offlineKey: string;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Creates a temporary data directory with fresh audit keys.
+ *
+ * @returns The directory.
+ */
+export async function makeAuditDir(): Promise<TestDir> {
+  const dir = await Deno.makeTempDir({ prefix: "audit-test-" });
+  const keys = await initAuditKeys({ dataDir: dir });
+  return {
+    dir,
+    offlineKey: keys.offlineKeyPath,
+    cleanup: () => Deno.remove(dir, { recursive: true }),
+  };
+}
+
+/**
+ * The n-th test event: a transaction of one of three customers, with an entry id.
+ *
+ * @param n 1-based number.
+ * @returns The event.
+ */
+export function testEvent(n: number): AuditEvent {
+  const customers = ["alice", "bob", "carol"];
+  return {
+    type: "tx",
+    customer: customers[n % 3],
+    op: "deposit",
+    amountCents: n,
+    entryId: n,
+    requestId: `req-${n}`,
+  };
+}
+
+/**
+ * Appends events through the real writer and closes it.
+ *
+ * @param dir The data directory.
+ * @param count How many test events.
+ * @param options Writer options besides the directory; flushes every `batch` events.
+ * @returns The final chain head.
+ */
+export async function writeEvents(
+  dir: string,
+  count: number,
+  options: Partial<AuditLogOptions> & { batch?: number; first?: number } = {},
+): Promise<ChainHead> {
+  const log = await AuditLog.open({ serverId: "bank-1", ...options, dataDir: dir });
+  const batch = options.batch ?? 50;
+  const first = options.first ?? 1;
+  try {
+    for (let n = first; n < first + count; n++) {
+      log.append(testEvent(n));
+      if ((n - first + 1) % batch === 0) await log.flush();
+    }
+    return await log.flush();
+  } finally {
+    await log.close();
+  }
+}
+
+/**
+ * Path of a log file.
+ *
+ * @param dir The data directory.
+ * @param index The file number.
+ * @returns Its path.
+ */
+export function logPath(dir: string, index = 1): string {
+  return `${dir}/${logFileName(index)}`;
+}
+
+/**
+ * The lines of a log file, without their newlines.
+ *
+ * @param dir The data directory.
+ * @param index The file number.
+ * @returns The lines.
+ */
+export async function readLines(dir: string, index = 1): Promise<string[]> {
+  const text = await Deno.readTextFile(logPath(dir, index));
+  return text.split("\n").slice(0, -1);
+}
+
+/**
+ * Replaces a log file's lines.
+ *
+ * @param dir The data directory.
+ * @param lines The new lines (newlines added).
+ * @param index The file number.
+ */
+export async function writeLines(dir: string, lines: string[], index = 1): Promise<void> {
+  await Deno.writeTextFile(logPath(dir, index), lines.map((line) => `${line}\n`).join(""));
+}
+
+/**
+ * Edits one field of one line's JSON, keeping the canonical layout.
+ *
+ * @param line The line.
+ * @param field The field name.
+ * @param value The new value.
+ * @returns The edited line.
+ */
+export function withField(line: string, field: string, value: unknown): string {
+  const record = JSON.parse(line);
+  record[field] = value;
+  return JSON.stringify(record);
+}
+
+/**
+ * Flips one character of a base64url text to another valid one, keeping it canonical (the last
+ * character may carry unused bits, so the first is changed).
+ *
+ * @param text The base64url text.
+ * @returns The changed text.
+ */
+export function flipBase64(text: string): string {
+  return (text[0] === "A" ? "B" : "A") + text.slice(1);
+}
