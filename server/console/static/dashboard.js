@@ -76,7 +76,11 @@ function feedLine(item) {
   const text = el("span", { text: describe(item), className: refused ? "refused" : "" });
   const line = el(
     "li",
-    { className: item.alert ? "alert" : "", attrs: { "data-type": item.type } },
+    {
+      className: item.alert ? "alert" : "",
+      // When this page showed the event, to compare with the bank's time of it (`at`).
+      attrs: { "data-type": item.type, "data-shown-at": String(Date.now()) },
+    },
     [
       el("time", { text: timeOfDay(item.at), attrs: { datetime: item.at } }),
       text,
@@ -190,8 +194,8 @@ function showChart(state) {
   const peak = Math.max(0, ...c.count);
   const slowest = Math.max(0, ...c.maxMs);
   const summary = byId("chart-summary");
-  summary.textContent =
-    `${total} transactions in the last ${Math.round(c.seconds.length / 60)} minutes · ` +
+  summary.textContent = `${total} ${total === 1 ? "transaction" : "transactions"} in the last ` +
+    `${Math.round(c.seconds.length / 60)} minutes · ` +
     `peak ${peak}/s · slowest ${slowest} ms`;
   summary.dataset.total = String(total);
 }
