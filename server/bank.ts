@@ -14,6 +14,7 @@
 import { formatCents, parseAmount } from "../lib/amount.ts";
 import { ActivityFeed } from "./activity.ts";
 import type { AuditEvent, AuditLog } from "./audit/mod.ts";
+import { recordJournalGap } from "./audit_recovery.ts";
 import { type BankSecrets, unwrapAtmKey } from "./bank_secrets.ts";
 import { LOGIN_FAILURES_MAX, PIN_CHECKS_CONCURRENT_MAX } from "./constants.ts";
 import { verifyAgainstDummy, verifyPin } from "./auth/pin_hash.ts";
@@ -194,6 +195,7 @@ export class Bank {
     const { store, audit } = this.#options;
     try {
       const results = await store.applyBatch(ops);
+      await recordJournalGap(store, audit, results); // entries other processes committed
       ops.forEach((op, i) => this.record(this.#transactionEvent(op, results[i])));
       const head = await audit.flush();
       await store.setAuditHead(head);

@@ -35,7 +35,7 @@ export interface RunningBank {
   listener: BankListener;
   registry: SessionRegistry;
   store: LedgerStore;
-  /** Path of the offline audit verification key when this start created it. */
+  /** Path of the offline audit verification key while it is still in the data directory. */
   offlineKeyPath: string | null;
   /** The operator console, when one was asked for. */
   console: RunningConsole | null;
@@ -63,6 +63,7 @@ export async function startBank(options: ServeOptions): Promise<RunningBank> {
       dataDir: options.dataDir,
       serverId: options.serverId,
       ledgerHead,
+      onAutoFlush: (head) => store.setAuditHead(head),
     });
   } catch (error) {
     await store.close();
@@ -126,7 +127,7 @@ export async function startBank(options: ServeOptions): Promise<RunningBank> {
     listener,
     registry,
     store,
-    offlineKeyPath: keys.created ? keys.offlineKeyPath : null,
+    offlineKeyPath: keys.offlineKeyPresent ? keys.offlineKeyPath : null,
     console: operatorConsole,
     close,
   };

@@ -11,6 +11,7 @@ import { wrapAtmKey } from "../bank_secrets.ts";
 import { dataDirPaths } from "../data_dir.ts";
 import { CliError } from "./cli_error.ts";
 import { type BankFiles, withBankFiles } from "./open_bank_files.ts";
+import { recordAdminAction } from "./admin_audit.ts";
 
 /** ATM ids: short, printable, safe in file names and logs. */
 const ATM_ID_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
@@ -66,6 +67,8 @@ export async function createAtm(
   } finally {
     psk.fill(0);
   }
+  const event = { type: "atm_add", atmId: options.id, servers: options.servers };
+  await recordAdminAction(files.dataDir.paths.root, event, `ATM ${options.id} was added`);
   return path;
 }
 
@@ -101,6 +104,7 @@ export async function runAtmRevoke(id: string, flags: { data: string }): Promise
   await withBankFiles(flags.data, async ({ store }) => {
     if (!await store.revokeAtm(id)) throw new CliError(`no ATM with id ${JSON.stringify(id)}`);
   });
+  await recordAdminAction(flags.data, { type: "atm_revoke", atmId: id }, `ATM ${id} was revoked`);
   console.log(
     `Revoked ATM ${id}. Its credential file under ${dataDirPaths(flags.data).atms} ` +
       `no longer works.`,

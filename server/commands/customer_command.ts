@@ -8,6 +8,7 @@ import { formatCents, parseAmount } from "../../lib/amount.ts";
 import { hashPin, validatePin } from "../auth/pin_hash.ts";
 import { CliError } from "./cli_error.ts";
 import { withBankFiles } from "./open_bank_files.ts";
+import { recordAdminAction } from "./admin_audit.ts";
 
 /** Flags of `bank customer add`. */
 export interface CustomerAddFlags {
@@ -41,6 +42,8 @@ export async function runCustomerAdd(name: string, flags: CustomerAddFlags): Pro
       throw new CliError((error as Error).message);
     }
   });
+  const event = { type: "customer_add", customer: name, openingCents };
+  await recordAdminAction(flags.data, event, `Customer ${name} was added`);
   console.log(`Added customer ${name} with balance ${formatCents(openingCents)}.`);
 }
 

@@ -14,6 +14,7 @@ import {
 } from "../constants.ts";
 import { createAtm } from "./atm_command.ts";
 import { withBankFiles } from "./open_bank_files.ts";
+import { recordAdminAction } from "./admin_audit.ts";
 
 /** What the demo set up, and how to print the commands once the port is known. */
 export interface Demo {
@@ -39,6 +40,11 @@ export async function setUpDemo(dataDir: string, port: number): Promise<Demo> {
         pin,
         openingCents: customer.openingCents,
       });
+      await recordAdminAction(
+        dataDir,
+        { type: "customer_add", customer: customer.name, openingCents: customer.openingCents },
+        `Demo customer ${customer.name} was added`,
+      );
     }
     for (const id of DEMO_ATM_IDS) {
       await createAtm(files, { id, servers: [server] });
