@@ -1,11 +1,14 @@
 /**
  * `bank audit --decrypt | --verify`: reads the audit log with the chain head the ledger holds,
- * so a log cut short is detected.
+ * so a log cut short is detected. Only reads: it creates nothing in the data directory.
+ *
+ * Exit codes: 0 the log verified, 1 a problem in the log or its keys (named on stderr, or in the
+ * summary of --verify), 2 bad usage.
  *
  * @module
  */
 
-import { runAuditCommand } from "../audit/mod.ts";
+import { AUDIT_EXIT, type ChainHead, runAuditCommand } from "../audit/mod.ts";
 import { dataDirPaths } from "../data_dir.ts";
 import { openSqliteStore } from "../ledger/sqlite_store.ts";
 import { CliError, EXIT } from "./cli_error.ts";
@@ -26,23 +29,19 @@ export interface AuditFlags {
  * Runs the audit command; exits non-zero on the first problem.
  *
  * @param flags The command's flags.
- * @throws {CliError} On a bad flag combination or a failed check.
+ * @throws {CliError} On a bad flag combination, a missing data directory, or a failed check.
  */
 export async function runAudit(flags: AuditFlags): Promise<void> {
-  if (flags.decrypt === flags.verify) {
+  if (Boolean(flags.decrypt) === Boolean(flags.verify)) {
     throw new CliError("give exactly one of --decrypt or --verify", EXIT.usage);
   }
   if (flags.since !== undefined && Number.isNaN(Date.parse(flags.since))) {
     throw new CliError(`--since: not an ISO time: ${JSON.stringify(flags.since)}`, EXIT.usage);
   }
-  const paths = dataDirPaths(flags.data);
-  const store = await openSqliteStore(paths.ledger);
-  let ledgerHead;
-  try {
-    ledgerHead = await store.auditHead(flags.serverId);
-  } finally {
-    await store.close();
+  if (!await isDirectory(flags.data)) {
+    throw new CliError(`no data directory at ${flags.data} (give --data DIR)`);
   }
+  const ledgerHead = await readLedgerHead(flags.data, flags.serverId);
   const code = await runAuditCommand(
     { ...flags, dataDir: flags.data, ledgerHead },
     {
@@ -51,5 +50,34 @@ export async function runAudit(flags: AuditFlags): Promise<void> {
       stderrIsTerminal: Deno.stderr.isTerminal(),
     },
   );
-  if (code !== 0) throw new CliError("the audit log did not verify (see above)", code);
+  if (code === AUDIT_EXIT.usage) throw new CliError("see bank audit --help", EXIT.usage);
+  if (code !== AUDIT_EXIT.ok) throw new CliError("the audit log did not verify (see above)", code);
+}
+
+/** The head the ledger holds; without a ledger (a copied log) a cut tail goes unnoticed. */
+async function readLedgerHead(dataDir: string, serverId: string): Promise<ChainHead | undefined> {
+  const path = dataDirPaths(dataDir).ledger;
+  try {
+    await Deno.lstat(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    console.error(
+      `audit: warning: no ledger at ${path}: records cut off the end of the log cannot be noticed`,
+    );
+    return undefined;
+  }
+  const store = await openSqliteStore(path);
+  try {
+    return await store.auditHead(serverId);
+  } finally {
+    await store.close();
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
 }
