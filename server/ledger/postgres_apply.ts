@@ -1,17 +1,23 @@
 /**
- * Applies one money operation in its own PostgreSQL transaction (READ COMMITTED), safely while
- * other transactions of this and other bank servers run at the same time:
+ * Applies a batch of money operations in one PostgreSQL transaction (READ COMMITTED), safely
+ * while transactions of this and other bank servers run at the same time:
  *
- * 1. claim the request id: INSERT ... ON CONFLICT DO NOTHING. A concurrent transaction holding
- *    the same id makes this wait until it ends, so an id is applied at most once across servers;
- *    when the id is already taken, the stored answer is returned (or "request_conflict").
- * 2. lock the accounts involved with SELECT ... FOR UPDATE, always in id order, so two transfers
- *    in opposite directions cannot deadlock, and read balances only under the lock, so no
- *    overdraft can slip between the check and the write.
- * 3. check, then write balances, the entry, its postings, and the request's answer.
+ * 1. lock every account the batch names (senders and resolved recipients) with one
+ *    SELECT ... FOR NO KEY UPDATE in id order. Every batch locks in the same order, so two
+ *    batches cannot deadlock on accounts, and balances are read only under the lock, so no
+ *    overdraft can slip between a check and its write. NO KEY UPDATE rather than UPDATE: the
+ *    foreign-key checks of inserts (a request naming its customer) take KEY SHARE on the same
+ *    rows, and KEY SHARE conflicts with FOR UPDATE, so concurrent operations on one account
+ *    deadlocked.
+ * 2. apply the operations one after another, as SQLite does: each claims its request id with
+ *    INSERT ... ON CONFLICT DO NOTHING (a concurrent transaction holding the same id makes this
+ *    wait until it ends, so an id is applied at most once across servers; an id already taken,
+ *    also earlier in the same batch, is answered from its stored answer or "request_conflict"),
+ *    then checks and writes balances, the entry, its postings and the request's answer.
  *
- * A transaction PostgreSQL aborts as a deadlock or serialization failure is run again, a bounded
- * number of times.
+ * Every check comes before any write of its operation, so a refusal needs no savepoint: it only
+ * stores its answer. An error (an unknown customer, a database failure) rolls back the whole
+ * batch, so a rejected batch applied nothing.
  *
  * @module
  */
@@ -22,35 +28,37 @@ import { answerRetry, recipientOf, type StoredRequest } from "./rules.ts";
 import { LedgerError, type Operation, type OperationResult, type RefusalReason } from "./store.ts";
 
 /**
- * Times one operation's transaction is tried. The lock order rules out deadlocks between
- * ledger transactions; retries cover what is left (e.g. a lock cycle with maintenance work).
+ * Times one batch's transaction is tried. The lock order rules out deadlocks on accounts;
+ * retries cover what is left (two batches claiming the same request ids in opposite orders, a
+ * serialization failure) and are safe because an aborted transaction applied nothing.
  */
 const TRANSACTION_ATTEMPTS_MAX = 5;
 
 /** Placeholder answer of a request whose transaction is still running; never committed. */
 const PENDING = "pending";
 
-/** What applying needs besides the pool. */
+/** What applying needs besides the operations. */
 export interface PgApplyContext {
   sql: Sql;
   cashAccountId: number;
 }
 
 /**
- * Applies an operation in its own transaction; resolves once committed.
+ * Applies a batch in one transaction, operations in order; resolves once committed.
  *
  * @param context The pool and house account ids.
- * @param op The operation, already validated.
- * @returns The answer.
- * @throws {LedgerError} "unknown_customer"; database errors when retries are exhausted.
+ * @param ops The operations, already validated; at least one.
+ * @returns The answers, in the order of `ops`.
+ * @throws {LedgerError} "unknown_customer", with nothing of the batch applied; database errors
+ * when the retries are exhausted, also with nothing applied.
  */
-export async function applyOperationPg(
+export async function applyBatchPg(
   context: PgApplyContext,
-  op: Operation,
-): Promise<OperationResult> {
+  ops: Operation[],
+): Promise<OperationResult[]> {
   for (let attempt = 1;; attempt++) {
     try {
-      return await context.sql.begin((tx) => applyInTransaction(tx, context, op));
+      return await context.sql.begin((tx) => applyInTransaction(tx, context, ops));
     } catch (error) {
       if (!isRetryable(error) || attempt >= TRANSACTION_ATTEMPTS_MAX) throw error;
     }
@@ -60,6 +68,41 @@ export async function applyOperationPg(
 async function applyInTransaction(
   tx: Tx,
   context: PgApplyContext,
+  ops: Operation[],
+): Promise<OperationResult[]> {
+  const recipients = await lockAccounts(tx, ops);
+  const results: OperationResult[] = [];
+  // One after another: each operation sees the balances the previous ones left.
+  for (const op of ops) results.push(await applyOne(tx, context, recipients, op));
+  return results;
+}
+
+/**
+ * Resolves the batch's recipient names and locks every account involved, in id order.
+ *
+ * @returns Recipient customer ids by name; a name absent here is no customer.
+ */
+async function lockAccounts(tx: Tx, ops: Operation[]): Promise<Map<string, number>> {
+  const names = [...new Set(ops.map(recipientOf).filter((name) => name !== null))];
+  const recipients = new Map<string, number>();
+  if (names.length > 0) {
+    // Customers are never renamed or removed, so resolving before locking cannot go stale.
+    const rows = await tx`SELECT a.id, a.name FROM accounts a
+      JOIN customers c ON c.account_id = a.id WHERE a.name IN ${tx(names)}`;
+    for (const row of rows) recipients.set(String(row.name), Number(row.id));
+  }
+  const ids = [...new Set([...ops.map((op) => op.customerId), ...recipients.values()])]
+    .sort((a, b) => a - b);
+  // LockRows runs above the sort, so rows are locked in id order. Ids of no account lock nothing;
+  // their operations fail with unknown_customer below.
+  await tx`SELECT id FROM accounts WHERE id IN ${tx(ids)} ORDER BY id FOR NO KEY UPDATE`;
+  return recipients;
+}
+
+async function applyOne(
+  tx: Tx,
+  context: PgApplyContext,
+  recipients: Map<string, number>,
   op: Operation,
 ): Promise<OperationResult> {
   // claim the request id
@@ -74,20 +117,18 @@ async function applyInTransaction(
   });
   if (claimed.length === 0) return answerRetry(await storedRequest(tx, op.requestId), op);
 
-  // resolve the recipient, then lock every account involved in id order
   let recipientId: number | null = null;
   if (op.kind === "transfer") {
-    const [recipient] = await tx`SELECT a.id FROM accounts a
-      JOIN customers c ON c.account_id = a.id WHERE a.name = ${op.toName}`;
-    if (!recipient) return await refuse(tx, op, "unknown_recipient");
-    recipientId = Number(recipient.id);
+    const found = recipients.get(op.toName);
+    if (found === undefined) return await refuse(tx, op, "unknown_recipient");
+    recipientId = found;
     if (recipientId === op.customerId) return await refuse(tx, op, "same_account");
   }
+  // Locked since lockAccounts(), so these balances cannot change until the commit.
   const ids = recipientId === null ? [op.customerId] : [op.customerId, recipientId];
-  const locked = await tx`SELECT id, kind, balance_cents FROM accounts
-    WHERE id IN ${tx(ids)} ORDER BY id FOR UPDATE`;
+  const accounts = await tx`SELECT id, kind, balance_cents FROM accounts WHERE id IN ${tx(ids)}`;
   const balanceOf = (id: number) => {
-    const row = locked.find((account) => Number(account.id) === id);
+    const row = accounts.find((account) => Number(account.id) === id);
     if (!row || row.kind !== "customer") throw unknownCustomer(id);
     return Number(row.balance_cents);
   };

@@ -17,9 +17,9 @@ export type Sql = postgres.Sql<{ bigint: number }>;
 export type Tx = postgres.TransactionSql<{ bigint: number }>;
 
 /**
- * Connections one store keeps to PostgreSQL. applyBatch() runs each operation in its own
- * transaction, so this bounds the transactions one bank server has in flight; the rest queue in
- * the pool. Several servers share one database, whose default limit is 100 connections.
+ * Connections one store keeps to PostgreSQL. applyBatch() holds one for its transaction, so this
+ * bounds the batches one bank server has in flight; the rest queue in the pool. Several servers
+ * share one database, whose default limit is 100 connections.
  */
 export const POOL_CONNECTIONS_MAX = 10;
 

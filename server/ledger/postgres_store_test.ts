@@ -1,71 +1,97 @@
 /**
  * Runs the shared store suite against a real PostgreSQL on 127.0.0.1:5432. Every test gets its
- * own database `bank_test_<random>`, dropped afterwards. Without a reachable server the tests are
- * skipped with a printed notice, unless CI is set: then they fail.
+ * own database `bank_test_<random>`, dropped afterwards; no other database is touched. The suite
+ * drops its databases without FORCE, so a store that leaves a connection open after close()
+ * fails its test. Without a reachable server the tests are skipped (reported as ignored) with a
+ * printed notice, unless CI is set: then they fail.
  */
 
 import postgres from "postgres";
 import { migratePostgres, openPostgresStore } from "./postgres_store.ts";
 import { registerStoreSuite, type StoreFixture } from "./store_suite.ts";
-import { assert, assertEquals, assertLedgerError } from "./store_suite_helpers.ts";
+import {
+  addTestCustomer,
+  assert,
+  assertEquals,
+  assertLedgerError,
+  cashOp,
+} from "./store_suite_helpers.ts";
 
 const ADMIN_USERS = ["postgres", "root"];
 const ADMIN_DATABASE = "test";
 const SERVER = "127.0.0.1:5432";
 
-/** Finds a user that can create databases, or undefined when no server answers. */
-async function probeAdminUrl(): Promise<string | undefined> {
+/**
+ * Finds a user that can create databases.
+ *
+ * @returns Its URL on the admin database, or why each user failed.
+ */
+async function probeAdminUrl(): Promise<{ url?: string; failure: string }> {
+  const reasons: string[] = [];
   for (const user of ADMIN_USERS) {
     const url = `postgres://${user}@${SERVER}/${ADMIN_DATABASE}`;
     const sql = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} });
     try {
       const [row] = await sql`SELECT rolcreatedb OR rolsuper AS can FROM pg_roles
         WHERE rolname = current_user`;
-      if (row?.can) return url;
-    } catch {
-      // try the next user
+      if (row?.can) return { url, failure: "" };
+      reasons.push(`${user}: may not create databases`);
+    } catch (error) {
+      const code = (error as { code?: unknown })?.code;
+      reasons.push(`${user}: ${typeof code === "string" ? code : "connection failed"}`);
     } finally {
       await sql.end({ timeout: 0 });
     }
   }
-  return undefined;
+  return { failure: reasons.join(", ") };
 }
 
-const adminUrl = await probeAdminUrl();
-const ci = Deno.env.get("CI");
+const probe = await probeAdminUrl();
+const adminUrl = probe.url;
+/** CI (as .ci/run sets it) turns a missing PostgreSQL into a failure instead of a skip. */
+const requirePostgres = !["", "0", "false"].includes(Deno.env.get("CI") ?? "");
 
 if (!adminUrl) {
-  if (ci) {
+  if (requirePostgres) {
     Deno.test("PostgreSQL is reachable (required because CI is set)", () => {
-      throw new Error(`No PostgreSQL at ${SERVER} accepting users ${ADMIN_USERS.join(" or ")}`);
+      throw new Error(`No usable PostgreSQL at ${SERVER}/${ADMIN_DATABASE}: ${probe.failure}`);
     });
   } else {
     console.log(
-      `postgres_store_test: skipping, no PostgreSQL at ${SERVER} (users ${ADMIN_USERS}); ` +
-        "set CI=1 to make this a failure",
+      `postgres_store_test: SKIPPING every PostgreSQL test, no usable PostgreSQL at ` +
+        `${SERVER}/${ADMIN_DATABASE} (${probe.failure}); set CI=1 to make this a failure`,
     );
   }
 }
 
-/** Creates an empty database and returns its URL and a way to drop it. */
-async function createDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+/** A database made for one test. */
+interface TestDatabase {
+  url: string;
+  /** Drops it, first closing any connection still open (FORCE). */
+  drop: () => Promise<void>;
+  /** Drops it without FORCE: fails while any session is still connected to it. */
+  dropStrict: () => Promise<void>;
+}
+
+/** Creates an empty database with a random name that no other test or user shares. */
+async function createDatabase(): Promise<TestDatabase> {
   const name = `bank_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  await adminExec(`CREATE DATABASE ${name}`);
+  const url = adminUrl!.replace(new RegExp(`/${ADMIN_DATABASE}$`), `/${name}`);
+  return {
+    url,
+    drop: () => adminExec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    dropStrict: () => adminExec(`DROP DATABASE ${name}`),
+  };
+}
+
+async function adminExec(text: string): Promise<void> {
   const admin = postgres(adminUrl!, { max: 1, onnotice: () => {} });
   try {
-    await admin.unsafe(`CREATE DATABASE ${name}`);
+    await admin.unsafe(text);
   } finally {
     await admin.end();
   }
-  const url = adminUrl!.replace(new RegExp(`/${ADMIN_DATABASE}$`), `/${name}`);
-  const drop = async () => {
-    const again = postgres(adminUrl!, { max: 1, onnotice: () => {} });
-    try {
-      await again.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    } finally {
-      await again.end();
-    }
-  };
-  return { url, drop };
 }
 
 async function rawExec(url: string, text: string): Promise<void> {
@@ -78,7 +104,16 @@ async function rawExec(url: string, text: string): Promise<void> {
 }
 
 async function openFresh(): Promise<StoreFixture> {
-  const { url, drop } = await createDatabase();
+  const { url, drop, dropStrict } = await createDatabase();
+  // A strict drop fails the test when a store left a connection open after close().
+  const cleanup = async () => {
+    try {
+      await dropStrict();
+    } catch (error) {
+      await drop();
+      throw error;
+    }
+  };
   try {
     await migratePostgres(url);
     const store = await openPostgresStore(url);
@@ -86,7 +121,7 @@ async function openFresh(): Promise<StoreFixture> {
       store,
       rawExec: (text) => rawExec(url, text),
       openPeer: () => openPostgresStore(url),
-      cleanup: drop,
+      cleanup,
     };
   } catch (error) {
     await drop();
@@ -96,20 +131,56 @@ async function openFresh(): Promise<StoreFixture> {
 
 registerStoreSuite({ label: "PostgresStore", open: openFresh, ignore: !adminUrl });
 
-async function withDatabase(body: (url: string) => Promise<void>): Promise<void> {
-  const { url, drop } = await createDatabase();
+async function withDatabase(body: (database: TestDatabase) => Promise<void>): Promise<void> {
+  const database = await createDatabase();
   try {
-    await body(url);
+    await body(database);
   } finally {
-    await drop();
+    await database.drop();
   }
 }
+
+/** Batches still running when close() is called in the test below. */
+const BATCHES_IN_FLIGHT = 30;
+
+Deno.test({
+  name: "close() waits for batches in flight and leaves no connection open",
+  ignore: !adminUrl,
+  fn: () =>
+    withDatabase(async ({ url, dropStrict }) => {
+      await migratePostgres(url);
+      const store = await openPostgresStore(url);
+      const alice = await addTestCustomer(store, "alice", 0);
+      let settled = 0;
+      const batches = Array.from({ length: BATCHES_IN_FLIGHT }, () => {
+        const batch = store.applyBatch([cashOp("deposit", { customerId: alice, amountCents: 10 })]);
+        batch.then(() => settled++, () => settled++);
+        return batch;
+      });
+      await store.close();
+      assertEquals(settled, BATCHES_IN_FLIGHT, "batches settled when close() resolved");
+      const results = (await Promise.all(batches)).flat();
+      assert(results.every((result) => result.ok), `a batch failed: ${JSON.stringify(results)}`);
+      await assertLedgerError(
+        store.applyBatch([cashOp("deposit", { customerId: alice, amountCents: 10 })]),
+        "closed",
+      );
+      const reopened = await openPostgresStore(url);
+      try {
+        assertEquals(await reopened.balance(alice), BATCHES_IN_FLIGHT * 10, "balance");
+      } finally {
+        await reopened.close();
+      }
+      // Refused while any connection of the closed stores is still open.
+      await dropStrict();
+    }),
+});
 
 Deno.test({
   name: "migratePostgres() creates the schema once and is idempotent",
   ignore: !adminUrl,
   fn: () =>
-    withDatabase(async (url) => {
+    withDatabase(async ({ url }) => {
       const runs = await Promise.all([migratePostgres(url), migratePostgres(url)]);
       assertEquals(runs.map((run) => run.created).sort(), [false, true], "created exactly once");
       assertEquals((await migratePostgres(url)).version, 1, "version");
@@ -121,14 +192,14 @@ Deno.test({
 Deno.test({
   name: "openPostgresStore() refuses a database without a ledger schema",
   ignore: !adminUrl,
-  fn: () => withDatabase((url) => assertLedgerError(openPostgresStore(url), "schema_missing")),
+  fn: () => withDatabase(({ url }) => assertLedgerError(openPostgresStore(url), "schema_missing")),
 });
 
 Deno.test({
   name: "openPostgresStore() and migratePostgres() refuse an unknown schema version",
   ignore: !adminUrl,
   fn: () =>
-    withDatabase(async (url) => {
+    withDatabase(async ({ url }) => {
       await migratePostgres(url);
       await rawExec(url, "UPDATE schema_version SET version = 99");
       await assertLedgerError(openPostgresStore(url), "schema_unknown");
@@ -140,7 +211,7 @@ Deno.test({
   name: "migratePostgres() refuses a database that holds other tables",
   ignore: !adminUrl,
   fn: () =>
-    withDatabase(async (url) => {
+    withDatabase(async ({ url }) => {
       await rawExec(url, "CREATE TABLE photos (id integer PRIMARY KEY)");
       await assertLedgerError(migratePostgres(url), "corrupt");
       await assertLedgerError(openPostgresStore(url), "corrupt");
