@@ -129,6 +129,7 @@ export class AuditLog {
   #failure: AuditError | null = null;
   #closing = false;
   #closed = false;
+  #closeRun: Promise<void> | null = null;
   #timer: ReturnType<typeof setInterval>;
   #lock: Deno.FsFile;
   #inboxKeys: InboxKeys;
@@ -316,24 +317,37 @@ export class AuditLog {
   }
 
   /**
-   * Flushes, then closes the file and forgets the keys. Further appends throw.
+   * Takes what is left in the inbox, flushes, then closes the file, releases the writer lock and
+   * forgets the keys. Further appends throw; calling it again returns the same promise.
    *
+   * @returns Once closed.
    * @throws {AuditError} When the final flush fails (the file is closed anyway).
    */
-  async close(): Promise<void> {
-    if (this.#closing) return;
-    this.#closing = true;
+  close(): Promise<void> {
+    this.#closeRun ??= this.#close();
+    return this.#closeRun;
+  }
+
+  async #close(): Promise<void> {
+    clearInterval(this.#inboxTimer);
+    await this.#inboxRun;
+    this.#inboxRun = Promise.resolve(); // no poll starts from here on
     let failure: unknown = null;
     try {
-      if (this.#failure === null) await this.flush();
+      // what administrators did up to the stop goes into this run's log, not the next one's
+      if (this.#failure === null) await this.#takeInbox();
     } catch (error) {
       failure = error;
     }
+    this.#closing = true;
+    try {
+      if (this.#failure === null) await this.flush();
+    } catch (error) {
+      failure ??= error;
+    }
     clearInterval(this.#timer);
-    clearInterval(this.#inboxTimer);
     if (this.#autoFlushTimer !== null) clearTimeout(this.#autoFlushTimer);
     await this.#autoFlushRun;
-    await this.#inboxRun;
     await this.#queue;
     this.#closed = true;
     this.#file.close();
