@@ -20,6 +20,7 @@ import { UsageError } from "./errors.ts";
 import { describeError } from "./format.ts";
 import { normalizeAmount, normalizeUser } from "./input.ts";
 import { parseServerAddress } from "./server_address.ts";
+import { ATM_WEB_PORT_DEFAULT } from "./web/constants.ts";
 
 /** The global options of `atm`. */
 export interface AtmOptions {
@@ -33,6 +34,8 @@ export interface AtmOptions {
   pinStdin: boolean;
   /** Print one JSON object as the result. */
   json: boolean;
+  /** Port of the ATM screen on 127.0.0.1 (`--web`); 0 picks a free one. */
+  webPort: number;
 }
 
 /** What the command line asks for. */
@@ -42,7 +45,9 @@ export type Invocation =
   /** Run the interactive menu. */
   | { kind: "menu"; options: AtmOptions }
   /** Carry out one action and exit. */
-  | { kind: "script"; options: AtmOptions; action: BankAction };
+  | { kind: "script"; options: AtmOptions; action: BankAction }
+  /** Serve the graphical ATM screen on 127.0.0.1 until stopped. */
+  | { kind: "web"; options: AtmOptions };
 
 /** Where the parser prints help, version and errors. */
 export interface CliOutput {
@@ -74,6 +79,11 @@ function buildProgram(output: CliOutput, picked: { action: BankAction | null }):
     .option("--server <host:port>", "bank server, instead of the credential's server list")
     .option("--pin-stdin", "read the PIN from the first line of stdin (for scripts)")
     .option("--json", "print the result as one JSON object on stdout")
+    .option("--web", "serve the ATM screen (PIN pad) in a browser on 127.0.0.1")
+    .option(
+      "--web-port <port>",
+      `port of the ATM screen (0 picks a free one; default ${ATM_WEB_PORT_DEFAULT})`,
+    )
     .addHelpText("after", EXIT_STATUS_HELP)
     .exitOverride()
     .configureOutput({
@@ -133,6 +143,15 @@ export function parseInvocation(args: readonly string[], output: CliOutput): Inv
   try {
     program.parse([...args], { from: "user" });
     const options = checkOptions(program.opts());
+    if (program.opts().web === true) {
+      if (picked.action !== null) {
+        throw new UsageError("bad_arguments", "--web takes no command: the screen offers them all");
+      }
+      return { kind: "web", options };
+    }
+    if (program.opts().webPort !== undefined) {
+      throw new UsageError("bad_arguments", "--web-port needs --web");
+    }
     if (picked.action === null) return { kind: "menu", options };
     if (options.user === undefined) {
       throw new UsageError("bad_arguments", "--user is required with a command");
@@ -163,5 +182,13 @@ function checkOptions(raw: Record<string, unknown>): AtmOptions {
     server,
     pinStdin: raw.pinStdin === true,
     json: raw.json === true,
+    webPort: raw.webPort === undefined ? ATM_WEB_PORT_DEFAULT : parseWebPort(raw.webPort as string),
   };
+}
+
+function parseWebPort(text: string): number {
+  if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535) {
+    throw new UsageError("bad_arguments", `--web-port must be a port from 0 to 65535: got ${text}`);
+  }
+  return Number(text);
 }

@@ -1,6 +1,7 @@
 import { assertEquals, assertIncludes } from "./_test_assert.ts";
 import { type Invocation, parseInvocation } from "./cli.ts";
 import { ATM_VERSION, EXIT_OK, EXIT_USAGE } from "./constants.ts";
+import { ATM_WEB_PORT_DEFAULT } from "./web/constants.ts";
 
 function parse(args: string[]): { invocation: Invocation; out: string; err: string } {
   let out = "";
@@ -24,8 +25,28 @@ Deno.test("parseInvocation() without a command asks for the menu", () => {
       server: undefined,
       pinStdin: false,
       json: false,
+      webPort: ATM_WEB_PORT_DEFAULT,
     },
   });
+});
+
+Deno.test("parseInvocation() with --web asks for the ATM screen on the given port", () => {
+  const { invocation } = parse(["--credential", "atm-1.json", "--web", "--web-port", "0"]);
+  assertEquals(invocation.kind, "web");
+  if (invocation.kind === "web") assertEquals(invocation.options.webPort, 0);
+});
+
+Deno.test("parseInvocation() refuses --web with a command, and --web-port without --web", () => {
+  const cases: [string[], string][] = [
+    [["--credential", "a.json", "--web", "balance"], "--web takes no command"],
+    [["--credential", "a.json", "--web-port", "5000"], "--web-port needs --web"],
+    [["--credential", "a.json", "--web", "--web-port", "70000"], "port from 0 to 65535"],
+  ];
+  for (const [args, message] of cases) {
+    const { invocation, err } = parse(args);
+    assertEquals(invocation, { kind: "exit", status: EXIT_USAGE });
+    assertIncludes(err, message);
+  }
 });
 
 Deno.test("parseInvocation() turns each command into a bank action with canonical amounts", () => {

@@ -9,7 +9,7 @@ import { readCredential } from "../lib/mod.ts";
 import { BankClient, type BankClientEvent } from "./bank_client.ts";
 import { clackPrompter } from "./clack_prompter.ts";
 import { type AtmOptions, parseInvocation } from "./cli.ts";
-import { BANK_SERVER_DEFAULT } from "./constants.ts";
+import { BANK_SERVER_DEFAULT, EXIT_OK } from "./constants.ts";
 import { UsageError } from "./errors.ts";
 import { exitCodeFor } from "./format.ts";
 import { checkPin } from "./input.ts";
@@ -17,6 +17,7 @@ import { linePrompter, openLineSource } from "./line_prompter.ts";
 import { runMenu } from "./menu.ts";
 import type { Prompter } from "./prompter.ts";
 import { reportFailure, runScript } from "./script.ts";
+import { type AtmWebServerOptions, startAtmWeb } from "./web/web_server.ts";
 
 const encoder = new TextEncoder();
 
@@ -61,6 +62,29 @@ function showEvent(prompter: Prompter, event: BankClientEvent): void {
   }
 }
 
+/** Reports connection trouble of the ATM screen on stderr, as the menu does on the terminal. */
+function logEvent(event: BankClientEvent): void {
+  if (event.type === "connection_lost") {
+    printErr(`atm: connection to the bank (${event.server}) lost: ${event.reason}; reconnecting`);
+  } else if (event.type === "connect_failed") {
+    printErr(`atm: bank server ${event.server} did not answer: ${event.reason}`);
+  }
+}
+
+/** Serves the ATM screen until SIGINT or SIGTERM. */
+async function serveScreen(identity: AtmWebServerOptions["identity"], options: AtmOptions) {
+  const screen = await startAtmWeb({ identity, port: options.webPort, presetUser: options.user });
+  printOut(`ATM screen: ${screen.url}`);
+  printOut("Open it in a browser on this machine. Stop with Ctrl-C.");
+  const stopped = Promise.withResolvers<void>();
+  Deno.addSignalListener("SIGINT", stopped.resolve);
+  Deno.addSignalListener("SIGTERM", stopped.resolve);
+  await stopped.promise;
+  Deno.removeSignalListener("SIGINT", stopped.resolve);
+  Deno.removeSignalListener("SIGTERM", stopped.resolve);
+  await screen.close();
+}
+
 /**
  * Runs the `atm` command.
  *
@@ -83,6 +107,11 @@ export async function main(args: readonly string[]): Promise<number> {
       ? credential.servers
       : [BANK_SERVER_DEFAULT];
     const identity = { atmId: credential.atmId, psk: credential.psk, servers };
+    if (invocation.kind === "web") {
+      await serveScreen({ ...identity, onEvent: (event) => logEvent(event) }, options);
+      credential.psk.fill(0);
+      return EXIT_OK;
+    }
     if (invocation.kind === "script") {
       const pin = await readScriptPin(options);
       const client = new BankClient(identity);
