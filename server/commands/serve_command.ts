@@ -35,6 +35,12 @@ export interface ServeFlags {
  */
 export async function runServe(flags: ServeFlags): Promise<void> {
   const logger = stderrLogger();
+  // listen for the stop signal before announcing anything: a supervisor (or a test) that stops
+  // the bank as soon as it says "listening" must get a clean shutdown, not the default kill
+  const stopped = Promise.withResolvers<void>();
+  const stop = () => stopped.resolve();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
   const demo = flags.demo ? await setUpDemo(flags.data, flags.port) : null;
   const running = await startBank({
     dataDir: flags.data,
@@ -64,10 +70,6 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   if (running.console) showConsole(running.console, logger);
   if (demo) demo.print(addr.port);
 
-  const stopped = Promise.withResolvers<void>();
-  const stop = () => stopped.resolve();
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
   await stopped.promise;
   logger.info("bank", "stopping", {});
   await running.close();
