@@ -126,7 +126,9 @@ export function atmWebApp(options: AtmWebOptions): Hono {
   };
   const answer = (c: Context, result: ScreenAnswer) => {
     if (!result.ok && result.ended) forget(c);
-    return c.json(result, result.ok ? 200 : 422);
+    // A refusal is an answer like any other (the page shows it); HTTP errors are for requests
+    // the screen will not take at all.
+    return c.json(result);
   };
 
   app.get("/", (c) => c.html(ATM_PAGE));

@@ -84,7 +84,7 @@ Deno.test("atmWebApp() refuses bad amounts and unknown operations before the ban
     await call("/api/login", { user: "alice", pin: "1111" });
     const before = bank.seen.length;
     const bad = await call("/api/action", { op: "deposit", amount: "12.345" });
-    assertEquals(bad.status, 422);
+    assertEquals(bad.status, 200);
     assertEquals(bad.json, {
       ok: false,
       message: 'Amount has more than two decimals: got "12.345"',
@@ -101,7 +101,7 @@ Deno.test("atmWebApp() ends the card session after three refused logins", async 
   await withScreen(async (call) => {
     for (let attempt = 1; attempt <= 2; attempt++) {
       const refused = await call("/api/login", { user: "alice", pin: "0000" });
-      assertEquals(refused.status, 422);
+      assertEquals(refused.status, 200);
       assertEquals(refused.json.ended, undefined);
     }
     const last = await call("/api/login", { user: "alice", pin: "0000" });
