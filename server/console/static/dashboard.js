@@ -144,6 +144,11 @@ function chartHeight() {
   return chartNarrow ? 200 : 240;
 }
 
+/** The x axis in the feed's 24-hour clock, one line per label. */
+function clock(seconds) {
+  return timeOfDay(new Date(seconds * 1000).toISOString());
+}
+
 function makeChart(data) {
   chartNarrow = chartWidth() < CHART_NARROW_PX;
   const axisSize = chartNarrow ? 36 : 50;
@@ -159,7 +164,7 @@ function makeChart(data) {
       { label: "max ms", scale: "ms", stroke: "#b42318", width: 1, dash: [4, 4] },
     ],
     axes: [
-      {},
+      { space: 80, values: (_u, splits) => splits.map((s) => clock(s)) },
       { scale: "count", label: chartNarrow ? undefined : "transactions / s", size: axisSize },
       {
         scale: "ms",
