@@ -139,3 +139,132 @@ export function withField(line: string, field: string, value: unknown): string {
 export function flipBase64(text: string): string {
   return (text[0] === "A" ? "B" : "A") + text.slice(1);
 }
+
+/**
+ * Appends events padded to about `paddingChars` more characters each, in large batches, for
+ * memory and scale measurements: large events make any per-record retention show.
+ *
+ * @param dir The data directory.
+ * @param count How many.
+ * @param options `first`: number of the first (continues an earlier call) [1];
+ * `paddingChars`: extra characters per event [0].
+ * @returns The chain head.
+ */
+export function writeManyEvents(
+  dir: string,
+  count: number,
+  options: { first?: number; paddingChars?: number } = {},
+): Promise<ChainHead> {
+  const padding = options.paddingChars ?? 0;
+  return writeEventsWith(dir, count, options.first ?? 1, (n) => {
+    const event = testEvent(n);
+    return padding === 0 ? event : { ...event, note: String(n % 10).repeat(padding) };
+  });
+}
+
+async function writeEventsWith(
+  dir: string,
+  count: number,
+  first: number,
+  event: (n: number) => AuditEvent,
+): Promise<ChainHead> {
+  const log = await AuditLog.open({ serverId: "bank-1", dataDir: dir });
+  try {
+    for (let n = first; n < first + count; n++) {
+      log.append(event(n));
+      if ((n - first + 1) % 5_000 === 0) await log.flush();
+    }
+    return await log.flush();
+  } finally {
+    await log.close();
+  }
+}
+
+/** What one measured `bank audit` run did. */
+export interface MeasuredRun {
+  code: number;
+  /** Lines it printed on stdout (counted as they stream, never held). */
+  lines: number;
+  /** The first STDOUT_HEAD_CHARS of stdout. */
+  stdoutHead: string;
+  /** Peak resident memory of the process in KiB, as /usr/bin/time reports it. */
+  peakKib: number;
+  seconds: number;
+  stderr: string;
+}
+
+/** Characters of stdout a measured run keeps (a summary; never a whole decrypted log). */
+const STDOUT_HEAD_CHARS = 4_096;
+
+/** GNU time, which reports a child's peak resident memory. */
+const GNU_TIME = "/usr/bin/time";
+
+/**
+ * Runs `bank audit ARGS` as a real process under /usr/bin/time and measures its peak memory.
+ *
+ * @param args Arguments after `bank audit`.
+ * @param options `heapMib`: cap V8's old generation, so a process holding more dies.
+ * @returns Exit code, stdout line count, peak RSS and duration.
+ * @throws {Error} When /usr/bin/time is missing.
+ */
+export async function measureBankAudit(
+  args: string[],
+  options: { heapMib?: number } = {},
+): Promise<MeasuredRun> {
+  try {
+    await Deno.stat(GNU_TIME);
+  } catch {
+    throw new Error(`${GNU_TIME} is needed to measure peak memory (Debian package "time")`);
+  }
+  const root = new URL("../../", import.meta.url).pathname;
+  const started = performance.now();
+  const child = new Deno.Command(GNU_TIME, {
+    args: [
+      "-f",
+      "peak-kib=%M",
+      Deno.execPath(),
+      "run",
+      ...(options.heapMib === undefined
+        ? []
+        : [`--v8-flags=--max-old-space-size=${options.heapMib}`]),
+      "--quiet",
+      "-P=bank",
+      "server/main.ts",
+      "audit",
+      ...args,
+    ],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  let lines = 0;
+  let stdoutHead = "";
+  const decoder = new TextDecoder();
+  const counting = child.stdout.pipeTo(
+    new WritableStream({
+      write(chunk) {
+        for (const byte of chunk) if (byte === 10) lines++;
+        if (stdoutHead.length < STDOUT_HEAD_CHARS) {
+          stdoutHead += decoder.decode(chunk.subarray(0, STDOUT_HEAD_CHARS));
+        }
+      },
+    }),
+  );
+  const [status, stderrBytes] = await Promise.all([
+    child.status,
+    new Response(child.stderr).arrayBuffer(),
+    counting,
+  ]);
+  const stderr = new TextDecoder().decode(stderrBytes);
+  const peak = /peak-kib=(\d+)/.exec(stderr);
+  if (peak === null) throw new Error(`no peak memory reported:\n${stderr}`);
+  return {
+    code: status.code,
+    lines,
+    stdoutHead,
+    peakKib: Number(peak[1]),
+    seconds: (performance.now() - started) / 1000,
+    stderr: stderr.replace(/^peak-kib=\d+\n?/m, ""),
+  };
+}
