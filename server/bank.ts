@@ -176,7 +176,22 @@ export class Bank {
     customer: Customer,
     request: MoneyRequest,
   ): Promise<OperationResult> {
-    const amountCents = parseAmount(request.amount);
+    let amountCents: number;
+    try {
+      amountCents = parseAmount(request.amount);
+    } catch (error) {
+      // an attempted transaction is audited even when its amount does not parse
+      const { requestId, kind: op } = request;
+      this.record({
+        type: "tx",
+        requestId,
+        atmId,
+        customer: customer.name,
+        op,
+        result: "bad_amount",
+      });
+      throw error;
+    }
     if (this.#failure) throw this.#failure;
     const base = {
       requestId: request.requestId,

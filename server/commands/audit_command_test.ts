@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { runCommand, startBankProcess } from "../testing/bank_process.ts";
+import { connectRawAtm } from "../testing/raw_atm.ts";
 
 interface Demo {
   dir: string;
@@ -27,7 +28,10 @@ async function atm(dir: string, port: number, user: string, pin: string, args: s
   ], `${pin}\n`);
 }
 
-/** A demo bank that served a deposit, a transfer and a wrong PIN, saw an ATM revoked, stopped. */
+/**
+ * A demo bank that served a deposit, a transfer, an unparsable amount and five wrong PINs in a row
+ * (a lockout), saw an ATM revoked while running, and stopped.
+ */
 async function servedDemo(): Promise<Demo> {
   const dir = await Deno.makeTempDir({ prefix: "bank-audit-cli-" });
   const bank = await startBankProcess(dir, ["--demo"]);
@@ -40,6 +44,17 @@ async function servedDemo(): Promise<Demo> {
     assert.equal(transfer.code, 0, transfer.stderr);
     const wrong = await atm(dir, bank.port, "carol", "9999", ["balance"]);
     assert.notEqual(wrong.code, 0);
+    const raw = await connectRawAtm(`${dir}/atms/atm-2.json`, bank.port);
+    try {
+      assert.equal((await raw.send({ id: "l1", op: "login", user: "bob", pin: "2222" })).ok, true);
+      const bad = await raw.send({ id: "bad-amount-1", op: "withdraw", amount: "1e3" });
+      assert.equal(!bad.ok && bad.error, "bad_amount");
+      for (let i = 0; i < 4; i++) {
+        await raw.send({ id: `w${i}`, op: "login", user: "carol", pin: "0000" });
+      }
+    } finally {
+      await raw.close();
+    }
     const revoke = await runCommand("bank", ["atm", "revoke", "atm-3", "--data", dir]);
     assert.equal(revoke.code, 0, revoke.stderr);
   } finally {
@@ -79,6 +94,7 @@ Deno.test("bank audit --verify and --decrypt work on a demo bank's data", async 
         "connection_opened",
         "login_ok",
         "login_failed",
+        "lockout",
         "tx",
         "logout",
         "connection_closed",
@@ -90,7 +106,11 @@ Deno.test("bank audit --verify and --decrypt work on a demo bank's data", async 
     assert.deepEqual(tx.map((e) => [e.customer, e.op, e.result, e.balanceCents]), [
       ["alice", "deposit", "ok", 100_500],
       ["alice", "transfer", "ok", 100_375],
+      ["bob", "withdraw", "bad_amount", undefined],
     ]);
+    assert.equal(tx[2].requestId, "bad-amount-1");
+    const lockout = events.find((e) => e.type === "lockout");
+    assert.equal(lockout?.customer, "carol");
     assert.ok(tx.every((e) => typeof e.requestId === "string" && e.requestId.length > 0));
     assert.equal(events.filter((e) => e.type === "opening").length, 3);
     const failed = events.find((e) => e.type === "login_failed");
