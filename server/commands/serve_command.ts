@@ -82,12 +82,13 @@ export async function runServe(flags: ServeFlags): Promise<void> {
  */
 function showConsole(operatorConsole: RunningConsole, logger: Logger): void {
   logger.info("console", "ready", { url: operatorConsole.url });
-  if (operatorConsole.oneTimePassword === null) return;
+  const oneTimePassword = operatorConsole.takeOneTimePassword();
+  if (oneTimePassword === null) return;
   console.log(
     [
       "",
       `Operator console: ${operatorConsole.url}`,
-      `One-time operator password: ${operatorConsole.oneTimePassword}`,
+      `One-time operator password: ${oneTimePassword}`,
       "It is shown only this once. Set your own with `bank operator passwd`.",
       "",
     ].join("\n"),

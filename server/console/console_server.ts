@@ -42,10 +42,11 @@ export interface RunningConsole {
   /** The page to open, e.g. `http://127.0.0.1:4080/`. */
   url: string;
   /**
-   * The one-time password created because no operator password existed yet, to be shown to the
-   * operator exactly once; null when a password was already set.
+   * Hands over the one-time password created because no operator password existed yet, to be
+   * shown to the operator exactly once: the first call returns it and forgets it, later calls and
+   * starts with a password already set return null.
    */
-  oneTimePassword: string | null;
+  takeOneTimePassword(): string | null;
   /** Ends every live stream and stops listening. */
   close(): Promise<void>;
 }
@@ -130,7 +131,7 @@ export function consoleApp(options: ConsoleAppOptions): Hono<ConsoleEnv> {
  * @throws {Deno.errors.AddrInUse} When the port is taken.
  */
 export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
-  const oneTimePassword = await ensureOperatorPassword(options.dataDir);
+  let oneTimePassword = await ensureOperatorPassword(options.dataDir);
   const hub = new LiveHub({
     bank: options.bank,
     registry: options.registry,
@@ -175,7 +176,11 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   return {
     addr,
     url: `http://${host}:${addr.port}/`,
-    oneTimePassword,
+    takeOneTimePassword() {
+      const password = oneTimePassword;
+      oneTimePassword = null;
+      return password;
+    },
     async close() {
       // Streams end first: the server waits for open responses before it finishes.
       hub.close();
