@@ -158,12 +158,25 @@ Deno.test({
         equal(await page.textContent("#message"), "Cancelled.");
       });
 
+      await t.step("a transfer asks for the recipient, then the amount", async () => {
+        await page.click("button[data-op=transfer]");
+        await page.waitForSelector("#to-step:not([hidden])");
+        await page.fill("#to", "bob");
+        await page.click("#to-continue");
+        equal(await page.textContent("#entry-label"), "Amount to transfer to bob");
+        await press(["1", "0", ".", "5"]);
+        await page.click("#key-enter");
+        await page.waitForSelector("#message.success");
+        equal(await page.textContent("#message"), "Transferred 10.50 to bob. Balance: 969.50");
+      });
+
       await t.step("the mini-statement lists the withdrawal", async () => {
         await page.setViewportSize(VIEWPORTS.laptop);
         await page.click("button[data-op=history]");
         await page.waitForSelector("#statement-step:not([hidden])");
         const statement = await page.textContent("#statement") ?? "";
         match(statement, /Withdrawal\s+-?20\.00\s+980\.00/);
+        match(statement, /Transfer to bob\s+-?10\.50\s+969\.50/);
         await saveScreenshot(page, "atm-statement");
         await page.click("#statement-back");
         await saveScreenshot(page, "atm-laptop");
