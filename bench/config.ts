@@ -1,0 +1,79 @@
+/**
+ * Every size and duration of `deno task bench`, for the full run and for `--quick`. The quick run
+ * measures the same figures and ratios with smaller counts and shorter windows, so it finishes in
+ * under a minute; the full run uses the counts the issue names and finishes in under ten.
+ *
+ * @module
+ */
+
+/** The sizes of one benchmark run. */
+export interface BenchConfig {
+  /** "quick" or "full", as printed and stored. */
+  mode: "quick" | "full";
+  /** Connections opened at once while measuring handshakes. */
+  handshakeConcurrency: number;
+  /** How long handshakes are measured, per system. */
+  handshakeMs: number;
+  /** Concurrent ATMs for the round-trip figure. */
+  roundTripLevels: readonly number[];
+  /** How long each round-trip level is measured. */
+  roundTripMs: number;
+  /** Concurrent ATMs for the durable-transaction figure. */
+  transactionLevels: readonly number[];
+  /** How long each transaction level is measured. */
+  transactionMs: number;
+  /** Ignored start of every timed window: connections warm up, the JIT settles. */
+  warmupMs: number;
+  /** Idle authenticated sessions held open while the bank's memory is read. */
+  idleSessions: number;
+  /** Records written to the audit log that `bank audit` then verifies and decrypts. */
+  auditRecords: number;
+  /** How long one-row SQLite commits are counted for the fsync ceiling. */
+  fsyncMs: number;
+  /** pgbench: seconds per client count and the TPC-B scale factor. */
+  pgbenchSeconds: number;
+  pgbenchScale: number;
+}
+
+/** The full run: the counts named in the issue. */
+export const FULL_CONFIG: BenchConfig = {
+  mode: "full",
+  handshakeConcurrency: 16,
+  handshakeMs: 8_000,
+  roundTripLevels: [1, 10, 100],
+  roundTripMs: 6_000,
+  transactionLevels: [1, 10, 100, 1_000],
+  transactionMs: 10_000,
+  warmupMs: 1_000,
+  idleSessions: 10_000,
+  auditRecords: 1_000_000,
+  fsyncMs: 5_000,
+  pgbenchSeconds: 10,
+  pgbenchScale: 10,
+};
+
+/** The quick run: same figures and ratios, smaller counts, shorter windows. */
+export const QUICK_CONFIG: BenchConfig = {
+  mode: "quick",
+  handshakeConcurrency: 16,
+  handshakeMs: 2_000,
+  roundTripLevels: [1, 10, 100],
+  roundTripMs: 1_500,
+  transactionLevels: [1, 10, 100],
+  transactionMs: 2_000,
+  warmupMs: 300,
+  idleSessions: 1_000,
+  auditRecords: 50_000,
+  fsyncMs: 1_500,
+  pgbenchSeconds: 2,
+  pgbenchScale: 1,
+};
+
+/** Concurrency at which the issue's targets are judged. */
+export const TARGET_LEVEL = 100;
+
+/** Opening balance of every benchmark customer: far above what the mix can withdraw. */
+export const OPENING_CENTS = 10_000_000;
+
+/** PIN of every benchmark customer (the bank still checks it with full PBKDF2 at each login). */
+export const BENCH_PIN = "4242";
