@@ -1,8 +1,11 @@
 /**
  * The audit log's writer. Events are buffered by `append` and made durable by `flush`: encrypted
  * (AES-256-CBC, a fresh random IV each), chained (each HMAC covers the previous record's), written
- * together and fsynced once per batch. Concurrent `flush` calls share batches (group commit), and
- * a record is reported durable only after its fsync returned.
+ * together and fsynced once per batch (`chain_writer.ts`). Concurrent `flush` calls share batches
+ * (group commit), and a record is reported durable only after its fsync returned. Events nobody
+ * flushes become durable within AUTO_FLUSH_DELAY_MS; administrative events other processes leave
+ * in the inbox are taken in at open, while running and at close. One process writes: `open` takes
+ * the directory's writer lock.
  *
  * The HMAC key moves to a new epoch at every file rotation and at least every EPOCH_AGE_MAX_MS;
  * the new epoch's key file replaces the old one before any record uses the new key.
@@ -11,49 +14,30 @@
  */
 
 import { AuditError } from "./audit_error.ts";
-import { type Bytes, cbcEncrypt, hmacSign, randomBytes, toBase64Url } from "./audit_crypto.ts";
-import {
-  type AuditKeyPaths,
-  auditPaths,
-  epochMacKey,
-  type EpochState,
-  loadCipherKey,
-  loadEpochState,
-  nextEpochSecret,
-  saveEpochState,
-} from "./audit_keys.ts";
+import { auditPaths, epochMacKey, loadCipherKey, loadEpochState } from "./audit_keys.ts";
 import type { AuditEvent, ChainHead } from "./audit_types.ts";
+import { ChainWriter, type PendingRecord } from "./chain_writer.ts";
 import {
   AUTO_FLUSH_DELAY_MS,
-  CRYPTO_WINDOW,
-  EPOCH_AGE_MAX_MS,
   EPOCH_CHECK_INTERVAL_MS,
-  EPOCH_MAX,
   FILE_BYTES_MAX,
   FILE_BYTES_MIN,
   INBOX_FILES_PER_STEP,
   INBOX_POLL_INTERVAL_MS,
-  IV_BYTES,
   PENDING_RECORDS_MAX,
 } from "./constants.ts";
 import { stampEvent } from "./event_stamp.ts";
 import { errorText } from "./key_file.ts";
 import { ServerKeyring } from "./keyring.ts";
 import { scanForOpen } from "./log_opener.ts";
-import { logFileName, openLogFile, takeWriterLock } from "./log_files.ts";
+import { openLogFile, takeWriterLock } from "./log_files.ts";
 import { clearInbox, type InboxKeys, loadInboxKeys, readInbox } from "./admin_inbox.ts";
-import { formatRecordLine, macInput, recordLineBytes } from "./record_format.ts";
-
-/** Lines written per write call within one batch: bounds the batch's text in memory. */
-const WRITE_CHUNK_BYTES = 1024 * 1024;
 
 /** Longest server id: it is stamped into every record. */
 const SERVER_ID_CHARS_MAX = 128;
 
 /** Largest rotation size accepted: beyond this a file is too big to handle comfortably. */
 const ROTATE_BYTES_LIMIT = 1024 * 1024 * 1024;
-
-const ENCODER = new TextEncoder();
 
 /** How to open the log. */
 export interface AuditLogOptions {
@@ -83,25 +67,13 @@ export interface AuditRecovery {
   records: number;
 }
 
-interface Sealed {
-  seq: number;
-  iv: Bytes;
-  ct: Bytes;
-}
-
-interface WriterState {
+interface OpenedState {
   options: AuditLogOptions;
   lock: Deno.FsFile;
   inboxKeys: InboxKeys;
   recentInboxIds: Set<string>;
-  paths: AuditKeyPaths;
-  cipherKey: CryptoKey;
-  epoch: EpochState;
-  macKey: CryptoKey;
-  file: Deno.FsFile;
-  fileIndex: number;
-  fileBytes: number;
-  head: { seq: number; mac: Bytes; macText: string };
+  writer: ChainWriter;
+  head: { seq: number; macText: string };
   recovery: AuditRecovery;
 }
 
@@ -109,21 +81,13 @@ interface WriterState {
 export class AuditLog {
   /** What `open` found and repaired. */
   readonly recovery: AuditRecovery;
-  #paths: AuditKeyPaths;
   #dataDir: string;
   #serverId: string;
-  #rotateBytes: number;
   #now: () => Date;
-  #cipherKey: CryptoKey;
-  #epoch: EpochState;
-  #macKey: CryptoKey;
-  #file: Deno.FsFile;
-  #fileIndex: number;
-  #fileBytes: number;
+  #writer: ChainWriter;
   #nextSeq: number;
-  #chainMac: Bytes;
   #durable: { seq: number; mac: string };
-  #pending: { seq: number; plain: Bytes }[] = [];
+  #pending: PendingRecord[] = [];
   #batch: Promise<void> | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   #failure: AuditError | null = null;
@@ -185,19 +149,26 @@ export class AuditLog {
     const { summary, repaired } = opened;
     const fileIndex = summary.lastFile?.index ?? 1;
     const { file, bytes } = await openLogFile(options.dataDir, fileIndex, { createNew: false });
-    const log = new AuditLog({
-      options,
-      lock,
-      inboxKeys,
-      recentInboxIds: opened.recentInboxIds,
+    const writer = new ChainWriter({
+      dataDir: options.dataDir,
       paths,
+      rotateBytes: options.rotateBytes ?? FILE_BYTES_MAX,
+      now: options.now ?? (() => new Date()),
       cipherKey,
       epoch,
       macKey: await epochMacKey(epoch.secret),
       file,
       fileIndex,
       fileBytes: bytes,
-      head: { seq: summary.lastSeq, mac: summary.lastMac, macText: summary.lastMacText },
+      chainMac: summary.lastMac,
+    });
+    const log = new AuditLog({
+      options,
+      lock,
+      inboxKeys,
+      recentInboxIds: opened.recentInboxIds,
+      writer,
+      head: { seq: summary.lastSeq, macText: summary.lastMacText },
       recovery: {
         tornLineRepaired: repaired !== undefined,
         lastEntryId: opened.lastEntryId,
@@ -220,21 +191,13 @@ export class AuditLog {
    *
    * @param state What open found and prepared.
    */
-  constructor(state: WriterState) {
+  constructor(state: OpenedState) {
     this.recovery = state.recovery;
-    this.#paths = state.paths;
     this.#dataDir = state.options.dataDir;
     this.#serverId = state.options.serverId;
-    this.#rotateBytes = state.options.rotateBytes ?? FILE_BYTES_MAX;
     this.#now = state.options.now ?? (() => new Date());
-    this.#cipherKey = state.cipherKey;
-    this.#epoch = state.epoch;
-    this.#macKey = state.macKey;
-    this.#file = state.file;
-    this.#fileIndex = state.fileIndex;
-    this.#fileBytes = state.fileBytes;
+    this.#writer = state.writer;
     this.#nextSeq = state.head.seq + 1;
-    this.#chainMac = state.head.mac;
     this.#durable = { seq: state.head.seq, mac: state.head.macText };
     this.#lock = state.lock;
     this.#inboxKeys = state.inboxKeys;
@@ -350,9 +313,8 @@ export class AuditLog {
     await this.#autoFlushRun;
     await this.#queue;
     this.#closed = true;
-    this.#file.close();
+    this.#writer.close();
     this.#lock.close();
-    this.#epoch.secret.fill(0);
     if (failure !== null) throw failure;
   }
 
@@ -422,100 +384,15 @@ export class AuditLog {
     this.#pending = [];
     if (batch.length === 0) return;
     try {
-      await this.#stepEpochIfDue();
-      let lines: string[] = [];
-      let linesBytes = 0;
-      for (let start = 0; start < batch.length; start += CRYPTO_WINDOW) {
-        const slice = batch.slice(start, start + CRYPTO_WINDOW);
-        const sealed = await Promise.all(slice.map((p) => this.#encrypt(p)));
-        for (const record of sealed) {
-          let expected = this.#lineBytes(record);
-          if (this.#fileBytes + linesBytes + expected > this.#rotateBytes) {
-            await this.#writeLines(lines, { sync: true });
-            lines = [];
-            linesBytes = 0;
-            if (this.#fileBytes > 0) await this.#rotate();
-            expected = this.#lineBytes(record);
-          }
-          const line = await this.#chain(record);
-          if (line.length !== expected) throw new Error("Record line length is not as computed");
-          lines.push(line);
-          linesBytes += line.length;
-          if (linesBytes < WRITE_CHUNK_BYTES) continue;
-          await this.#writeLines(lines, { sync: false });
-          lines = [];
-          linesBytes = 0;
-        }
-      }
-      await this.#writeLines(lines, { sync: true });
-      this.#durable = { seq: batch[batch.length - 1].seq, mac: toBase64Url(this.#chainMac) };
+      this.#durable = await this.#writer.write(batch);
     } catch (error) {
       throw this.#fail(error);
     }
   }
 
-  #lineBytes(record: Sealed): number {
-    return recordLineBytes({
-      seq: record.seq,
-      epoch: this.#epoch.epoch,
-      ctBytes: record.ct.length,
-    });
-  }
-
-  async #encrypt(pending: { seq: number; plain: Bytes }): Promise<Sealed> {
-    const iv = randomBytes(IV_BYTES);
-    const ct = await cbcEncrypt(this.#cipherKey, iv, pending.plain);
-    return { seq: pending.seq, iv, ct };
-  }
-
-  /** MACs a record onto the chain with the current epoch's key: strictly in order. */
-  async #chain(record: Sealed): Promise<string> {
-    const epoch = this.#epoch.epoch;
-    const mac = await hmacSign(this.#macKey, macInput({ ...record, epoch }, this.#chainMac));
-    this.#chainMac = mac;
-    return formatRecordLine({ ...record, epoch, mac });
-  }
-
-  async #writeLines(lines: string[], options: { sync: boolean }): Promise<void> {
-    if (lines.length > 0) {
-      const bytes = ENCODER.encode(lines.join(""));
-      let written = 0;
-      while (written < bytes.length) written += await this.#file.write(bytes.subarray(written));
-      this.#fileBytes += bytes.length;
-    }
-    if (options.sync) await this.#file.syncData();
-  }
-
-  /** Next file, next epoch: the old file is complete and fsynced before the key moves. */
-  async #rotate(): Promise<void> {
-    this.#file.close();
-    await this.#stepEpoch();
-    this.#fileIndex++;
-    const { file } = await openLogFile(this.#dataDir, this.#fileIndex, { createNew: true });
-    this.#file = file;
-    this.#fileBytes = 0;
-  }
-
-  async #stepEpochIfDue(): Promise<void> {
-    const age = this.#now().getTime() - this.#epoch.since.getTime();
-    if (age >= EPOCH_AGE_MAX_MS) await this.#stepEpoch();
-  }
-
-  /** Derives the next epoch, makes its key file durable, then forgets the old secret. */
-  async #stepEpoch(): Promise<void> {
-    const current = this.#epoch;
-    if (current.epoch >= EPOCH_MAX) throw new AuditError("bad_epoch", "Key epochs are exhausted");
-    const secret = await nextEpochSecret(current.secret);
-    const next: EpochState = { epoch: current.epoch + 1, since: this.#now(), secret };
-    await saveEpochState(this.#paths.epochKey, next);
-    this.#macKey = await epochMacKey(secret);
-    this.#epoch = next;
-    current.secret.fill(0);
-  }
-
   #idleCheck(): void {
     if (this.#closing || this.#failure !== null) return;
-    this.#exclusive(() => this.#stepEpochIfDue()).catch((error) => this.#fail(error));
+    this.#exclusive(() => this.#writer.stepEpochIfDue()).catch((error) => this.#fail(error));
   }
 
   /** Runs disk work one piece at a time, in call order. */
@@ -536,7 +413,7 @@ export class AuditLog {
     this.#failure ??= error instanceof AuditError
       ? error
       : new AuditError("io", `Writing the audit log failed: ${errorText(error)}`, {
-        file: logFileName(this.#fileIndex),
+        file: this.#writer.fileName,
         cause: error,
       });
     return this.#failure;
