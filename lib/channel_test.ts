@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { assert, assertEquals, assertRejects } from "./_test_assert.ts";
 import { channelPair, randomPsk } from "./_test_net.ts";
-import { passThrough, proxiedPair, type Tamper } from "./_test_proxy.ts";
+import { passThrough, proxiedPair, type Tamper, type Way } from "./_test_proxy.ts";
 import { toHex } from "./bytes.ts";
 import { acceptChannel, connectChannel, type SecureChannel } from "./channel.ts";
 import {
@@ -15,19 +15,21 @@ import { encodeFrame, FrameType } from "./frame.ts";
 /** Handshake frames per direction: records start after them. */
 const HANDSHAKE_FRAMES = { to_bank: 2, to_atm: 1 } as const;
 
-/** A session whose records towards the bank go through `tamper` (handshake untouched). */
-async function tamperedSession(tamper: Tamper) {
+/** A session whose records in one direction (towards the bank by default) go through `tamper`. */
+async function tamperedSession(tamper: Tamper, target: Way = "to_bank") {
   const psk = randomPsk();
   const proxy = await proxiedPair((way, index, frame) => {
     const first = HANDSHAKE_FRAMES[way];
-    if (way !== "to_bank" || index < first) return passThrough(way, index, frame);
+    if (way !== target || index < first) return passThrough(way, index, frame);
     return tamper(way, index - first, frame);
   });
   const [atm, bank] = await Promise.all([
     connectChannel(proxy.atmConn, { atmId: "atm-1", psk }),
     acceptChannel(proxy.bankConn, { lookupPsk: () => Promise.resolve(psk) }),
   ]);
-  return { atm, bank, done: proxy.done };
+  // The receiving end of the tampered direction, and the sending end.
+  const [sender, receiver] = target === "to_bank" ? [atm, bank] : [bank, atm];
+  return { atm, bank, sender, receiver, done: proxy.done };
 }
 
 async function closeAll(...channels: SecureChannel[]): Promise<void> {
@@ -80,11 +82,34 @@ Deno.test("SecureChannel.close() sends an authenticated close and is idempotent"
   await bank.close();
 });
 
-Deno.test("SecureChannel.receive() times out, keeps the channel, and gets the later record", async () => {
+Deno.test("SecureChannel.receive() times out with timeout and closes the channel", async () => {
   const { atm, bank } = await channelPair();
   await assertRejects(bank.receive({ timeoutMs: 30 }), ProtocolError, "timeout");
-  await atm.send(bytesOf("late"));
-  assertEquals(new TextDecoder().decode(await bank.receive({ timeoutMs: 5000 })), "late");
+  await assertRejects(bank.receive(), ProtocolError, "closed");
+  await assertRejects(bank.send(bytesOf("late")), ProtocolError, "closed");
+  // The ATM is told with an authenticated close record, not a bare drop.
+  const error = await assertRejects(atm.receive({ timeoutMs: 5_000 }), ProtocolError, "closed");
+  assert(error.message.includes("authenticated"), error.message);
+  await closeAll(atm, bank);
+});
+
+Deno.test("SecureChannel.receive() times out on a half-sent record and closes the channel", async () => {
+  const { atm, bank, done } = await tamperedSession((_way, _index, frame) => ({
+    send: [frame.subarray(0, FRAME_HEADER_BYTES + 20)],
+  }));
+  await atm.send(bytesOf("never completes"));
+  await assertRejects(bank.receive({ timeoutMs: 100 }), ProtocolError, "timeout");
+  await assertRejects(bank.receive(), ProtocolError, "closed");
+  await assertRejects(atm.receive({ timeoutMs: 5_000 }), ProtocolError, "closed");
+  await closeAll(atm, bank);
+  await done;
+});
+
+Deno.test("SecureChannel.receive() refuses a bad timeout and stays open", async () => {
+  const { atm, bank } = await channelPair();
+  await assertRejects(bank.receive({ timeoutMs: 0 }), RangeError);
+  await atm.send(bytesOf("still open"));
+  assertEquals(new TextDecoder().decode(await bank.receive()), "still open");
   await closeAll(atm, bank);
 });
 
@@ -198,6 +223,29 @@ Deno.test("a record frame above the bank's frameBytesMax is rejected", async () 
   await closeAll(atm, bank);
 });
 
+Deno.test("a data record relabelled as a close record is rejected with bad_mac", async () => {
+  const { atm, bank, done } = await tamperedSession((_way, _index, frame) => {
+    const copy = frame.slice();
+    copy[0] = FrameType.RECORD_CLOSE;
+    return { send: [copy] };
+  });
+  await atm.send(new Uint8Array(0));
+  await assertRejects(bank.receive(), ProtocolError, "bad_mac");
+  await closeAll(atm, bank);
+  await done;
+});
+
+Deno.test("records from the bank are checked the same way: a replayed one fails at the ATM", async () => {
+  const { atm, bank, done } = await tamperedSession((_way, index, frame) => ({
+    send: index === 0 ? [frame, frame] : [frame],
+  }), "to_atm");
+  await bank.send(bytesOf("balance 10.00"));
+  assertEquals(new TextDecoder().decode(await atm.receive()), "balance 10.00");
+  await assertRejects(atm.receive(), ProtocolError, "bad_mac");
+  await closeAll(atm, bank);
+  await done;
+});
+
 Deno.test("an unknown frame type after the handshake is unexpected_message", async () => {
   const { atm, bank, done } = await tamperedSession((_way, _index, frame) => {
     const copy = frame.slice();
@@ -228,24 +276,25 @@ Deno.test("property: random payloads arrive unchanged and in order", async () =>
   await closeAll(atm, bank);
 });
 
-Deno.test("property: one flipped bit anywhere in a record is rejected, never delivered", async () => {
+Deno.test("property: one flipped bit anywhere in a record, either way, is rejected", async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.uint8Array({ maxLength: 300 }),
       fc.nat(),
       fc.integer({ min: 0, max: 7 }),
-      async (payload, position, bit) => {
+      fc.constantFrom<Way>("to_bank", "to_atm"),
+      async (payload, position, bit, way) => {
         let flippedAt = -1;
-        const { atm, bank, done } = await tamperedSession((_way, _index, frame) => {
+        const session = await tamperedSession((_way, _index, frame) => {
           const copy = frame.slice();
           flippedAt = position % copy.length;
           copy[flippedAt] ^= 1 << bit;
           return { send: [copy], end: true };
-        });
-        await atm.send(payload);
-        const outcome = await bank.receive().then(() => "delivered", (error) => error);
-        await closeAll(atm, bank);
-        await done;
+        }, way);
+        await session.sender.send(payload);
+        const outcome = await session.receiver.receive().then(() => "delivered", (error) => error);
+        await closeAll(session.atm, session.bank);
+        await session.done;
         if (!(outcome instanceof ProtocolError)) return false;
         // Past the header nothing can be changed without the MAC noticing.
         return flippedAt < FRAME_HEADER_BYTES || outcome.code === "bad_mac";

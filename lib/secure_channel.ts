@@ -29,9 +29,9 @@ export interface SecureChannel {
   send(payload: Uint8Array): Promise<void>;
   /**
    * Next application record. Rejects with ProtocolError: `closed` on a clean close, `timeout` when
-   * `options.timeoutMs` passes with no complete record (the channel stays open and the partly read
-   * record is kept for the next call), others on attack or corruption. After any rejection other
-   * than `timeout` the channel is closed.
+   * `options.timeoutMs` passes with no complete record (the channel then sends its close record,
+   * waiting at most CLOSE_TIMEOUT_MS, and closes), others on attack or corruption. After any
+   * rejection the channel is closed: a read timeout never leaves a half-read frame behind.
    */
   receive(options?: { timeoutMs?: number }): Promise<Uint8Array>;
   /** Sends an authenticated close record if possible and closes the connection. Idempotent. */
@@ -67,8 +67,6 @@ export class RecordChannel implements SecureChannel {
   readonly #sendPayloadBytesMax: number;
   /** Tail of the send queue: each send starts after the previous one settled. */
   #sendQueue: Promise<void> = Promise.resolve();
-  /** The record being read, kept across a receive timeout. */
-  #pendingRecord: Promise<Uint8Array> | undefined;
   #receiving = false;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -138,41 +136,42 @@ export class RecordChannel implements SecureChannel {
    *
    * @param options `timeoutMs`: how long to wait for a complete record; default no limit.
    * @returns The payload.
-   * @throws {ProtocolError} See {@link SecureChannel.receive}.
+   * @throws {RangeError} On a bad timeout (nothing is read, the channel stays open).
+   * @throws {ProtocolError} See {@link SecureChannel.receive}; the channel is closed.
    * @throws {Error} When another receive() is still waiting (a caller bug; nothing changes).
    */
   async receive(options: { timeoutMs?: number } = {}): Promise<Uint8Array> {
     if (this.#receiving) throw new Error("receive() called while another receive() is waiting");
-    if (options.timeoutMs !== undefined) assertTimeout(options.timeoutMs);
-    if (this.#closed && this.#pendingRecord === undefined) {
-      throw new ProtocolError("closed", "Channel is closed");
-    }
+    const timeoutMs = options.timeoutMs;
+    if (timeoutMs !== undefined) assertTimeout(timeoutMs);
+    if (this.#closed) throw new ProtocolError("closed", "Channel is closed");
     this.#receiving = true;
-    this.#pendingRecord ??= this.#readRecord();
+    let timedOut = false;
+    // On expiry the channel closes itself (close record, then socket), which ends the read.
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+      timedOut = true;
+      void this.close();
+    }, timeoutMs);
     try {
-      const payload = await waitWithTimeout(this.#pendingRecord, options.timeoutMs);
-      this.#pendingRecord = undefined;
+      const payload = await this.#readRecord();
+      if (timedOut) throw new ProtocolError("timeout", `No record within ${timeoutMs} ms`);
       return payload;
     } catch (error) {
-      if (!(error instanceof ReceiveTimeout)) {
-        this.#pendingRecord = undefined;
+      if (!timedOut) {
         this.#shutDown();
         throw error;
       }
-      throw new ProtocolError("timeout", `No record within ${options.timeoutMs} ms`);
+      // Lets the close record finish going out before the caller hears of the timeout.
+      await this.close();
+      if (error instanceof ProtocolError && error.code === "timeout") throw error;
+      throw new ProtocolError("timeout", `No record within ${timeoutMs} ms`, { cause: error });
     } finally {
+      clearTimeout(timer);
       this.#receiving = false;
     }
   }
 
-  #readRecord(): Promise<Uint8Array> {
-    const record = this.#readRecordNow();
-    // Marked handled: after a timeout nobody may be awaiting it when it rejects.
-    record.catch(() => {});
-    return record;
-  }
-
-  async #readRecordNow(): Promise<Uint8Array> {
+  async #readRecord(): Promise<Uint8Array> {
     let frame;
     try {
       frame = await readFrame(this.#conn, { frameBytesMax: this.#receiveFrameBytesMax });
@@ -218,21 +217,5 @@ export class RecordChannel implements SecureChannel {
   #shutDown(): void {
     this.#closed = true;
     closeQuietly(this.#conn);
-  }
-}
-
-/** Internal marker: the wait timed out, the record itself is still coming. */
-class ReceiveTimeout extends Error {}
-
-async function waitWithTimeout<T>(promise: Promise<T>, timeoutMs: number | undefined): Promise<T> {
-  if (timeoutMs === undefined) return await promise;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ReceiveTimeout()), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, timedOut]);
-  } finally {
-    clearTimeout(timer);
   }
 }
