@@ -28,6 +28,9 @@ export const MAC_BYTES = 32;
 /** SHA-256 output, the size of every transcript hash. */
 export const HASH_BYTES = 32;
 
+/** Master secret, the output of the first HKDF call: one SHA-256 block of keying material. */
+export const MASTER_SECRET_BYTES = 32;
+
 /** AES block size; also the CBC IV size. */
 export const AES_BLOCK_BYTES = 16;
 

@@ -6,7 +6,13 @@
  */
 
 import { concatBytes, utf8, wipeBytes } from "./bytes.ts";
-import { HASH_BYTES, NONCE_BYTES, PSK_BYTES, X25519_KEY_BYTES } from "./constants.ts";
+import {
+  HASH_BYTES,
+  MASTER_SECRET_BYTES,
+  NONCE_BYTES,
+  PSK_BYTES,
+  X25519_KEY_BYTES,
+} from "./constants.ts";
 import { deriveHkdfBits, deriveHkdfKey, type HkdfKeyType, importHkdfKey } from "./hkdf.ts";
 
 /** Prefix of every HKDF label, so keys of this protocol never collide with any other use. */
@@ -92,7 +98,7 @@ export async function deriveSessionKeys(input: KeyScheduleInput): Promise<Sessio
   let master: Uint8Array<ArrayBuffer> | undefined;
   let masterKey: CryptoKey;
   try {
-    master = await deriveHkdfBits(await importHkdfKey(ikm), { salt, info }, 32);
+    master = await deriveHkdfBits(await importHkdfKey(ikm), { salt, info }, MASTER_SECRET_BYTES);
     masterKey = await importHkdfKey(master);
   } finally {
     wipeBytes(ikm, ...(master ? [master] : []));

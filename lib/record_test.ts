@@ -1,0 +1,208 @@
+import { assert, assertEquals, assertRejects, assertThrows } from "./_test_assert.ts";
+import { type Bytes, concatBytes, toHex, u64ToBytes } from "./bytes.ts";
+import { RECORDS_PER_DIRECTION_MAX } from "./constants.ts";
+import { ProtocolError } from "./errors.ts";
+import { FrameType } from "./frame.ts";
+import { importHmacSha256Key } from "./hmac.ts";
+import type { DirectionKeys } from "./key_schedule.ts";
+import { Direction, RecordOpener, RecordSealer, recordsMaxOf } from "./record.ts";
+
+/** Raw key bytes and the same keys as CryptoKeys, so the test can recompute what the layer does. */
+interface RawKeys {
+  encryptionBytes: Bytes;
+  macBytes: Bytes;
+  keys: DirectionKeys;
+}
+
+async function rawKeys(): Promise<RawKeys> {
+  const encryptionBytes = crypto.getRandomValues(new Uint8Array(32));
+  const macBytes = crypto.getRandomValues(new Uint8Array(32));
+  const encryption = await crypto.subtle.importKey(
+    "raw",
+    encryptionBytes,
+    { name: "AES-CBC", length: 256 },
+    false,
+    ["encrypt", "decrypt"],
+  );
+  return {
+    encryptionBytes,
+    macBytes,
+    keys: { encryption, mac: await importHmacSha256Key(macBytes) },
+  };
+}
+
+async function hmacHex(keyBytes: Bytes, data: Bytes): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    keyBytes,
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  return toHex(new Uint8Array(await crypto.subtle.sign("HMAC", key, data)));
+}
+
+function pair(keys: DirectionKeys, recordsMax?: number) {
+  const direction = Direction.ATM_TO_BANK;
+  return {
+    sealer: new RecordSealer({ direction, keys, recordsMax }),
+    opener: new RecordOpener({ direction, keys, recordsMax }),
+  };
+}
+
+const DATA = FrameType.RECORD_DATA;
+
+function text(value: string): Bytes {
+  return new TextEncoder().encode(value) as Bytes;
+}
+
+Deno.test("RecordSealer.seal() writes IV || AES-256-CBC ciphertext || HMAC(dir || seq || type || IV || ciphertext)", async () => {
+  const raw = await rawKeys();
+  const { sealer } = pair(raw.keys);
+  const ivs = new Set<string>();
+  for (const [sequence, size] of [0, 1, 15, 16, 17, 100].entries()) {
+    const payload = crypto.getRandomValues(new Uint8Array(size));
+    const body = await sealer.seal(DATA, payload);
+    // PKCS#7 always pads: 1 to 16 bytes, so the ciphertext is the next whole block count.
+    const cipherBytes = (Math.floor(size / 16) + 1) * 16;
+    assertEquals(body.length, 16 + cipherBytes + 32, `body of a ${size}-byte payload`);
+    const iv = body.slice(0, 16);
+    const cipher = body.slice(16, 16 + cipherBytes);
+    ivs.add(toHex(iv));
+
+    const macInput = concatBytes(
+      new Uint8Array([Direction.ATM_TO_BANK]),
+      u64ToBytes(sequence),
+      new Uint8Array([DATA]),
+      iv,
+      cipher,
+    );
+    assertEquals(toHex(body.subarray(16 + cipherBytes)), await hmacHex(raw.macBytes, macInput));
+
+    const plain = await crypto.subtle.decrypt(
+      { name: "AES-CBC", iv },
+      raw.keys.encryption,
+      cipher,
+    );
+    assertEquals(toHex(new Uint8Array(plain)), toHex(payload), `payload of ${size} bytes`);
+  }
+  assertEquals(ivs.size, 6, "a fresh IV per record");
+});
+
+Deno.test("RecordOpener.open() returns payloads in order and rejects a replayed record", async () => {
+  const { keys } = await rawKeys();
+  const { sealer, opener } = pair(keys);
+  const first = await sealer.seal(DATA, text("one"));
+  const second = await sealer.seal(DATA, text("two"));
+  assertEquals(new TextDecoder().decode(await opener.open(DATA, first)), "one");
+  assertEquals(new TextDecoder().decode(await opener.open(DATA, second)), "two");
+  await assertRejects(opener.open(DATA, second), ProtocolError, "bad_mac");
+});
+
+Deno.test("RecordOpener.open() rejects a reordered record and a record after a dropped one", async () => {
+  const { keys } = await rawKeys();
+  const reordered = pair(keys);
+  await reordered.sealer.seal(DATA, text("first"));
+  const second = await reordered.sealer.seal(DATA, text("second"));
+  await assertRejects(reordered.opener.open(DATA, second), ProtocolError, "bad_mac");
+
+  const dropped = pair(keys);
+  const kept = await dropped.sealer.seal(DATA, text("kept"));
+  await dropped.sealer.seal(DATA, text("dropped"));
+  const after = await dropped.sealer.seal(DATA, text("after"));
+  await dropped.opener.open(DATA, kept);
+  await assertRejects(dropped.opener.open(DATA, after), ProtocolError, "bad_mac");
+});
+
+Deno.test("RecordOpener.open() rejects a record reflected with the same keys in the other direction", async () => {
+  // Real sessions have different keys per direction too; this isolates the direction byte.
+  const { keys } = await rawKeys();
+  const sealer = new RecordSealer({ direction: Direction.ATM_TO_BANK, keys });
+  const opener = new RecordOpener({ direction: Direction.BANK_TO_ATM, keys });
+  await assertRejects(
+    opener.open(DATA, await sealer.seal(DATA, text("x"))),
+    ProtocolError,
+    "bad_mac",
+  );
+});
+
+Deno.test("RecordOpener.open() rejects a data record presented as a close record", async () => {
+  const { keys } = await rawKeys();
+  const { sealer, opener } = pair(keys);
+  const body = await sealer.seal(DATA, new Uint8Array(0));
+  await assertRejects(opener.open(FrameType.RECORD_CLOSE, body), ProtocolError, "bad_mac");
+});
+
+Deno.test("RecordOpener.open() rejects any single flipped bit of a record", async () => {
+  const { keys } = await rawKeys();
+  const body = await pair(keys).sealer.seal(DATA, text("pay 10.00 to bob"));
+  for (let bit = 0; bit < body.length * 8; bit++) {
+    const copy = body.slice();
+    copy[bit >> 3] ^= 1 << (bit & 7);
+    await assertRejects(pair(keys).opener.open(DATA, copy), ProtocolError, "bad_mac");
+  }
+});
+
+Deno.test("RecordOpener.open() rejects impossible lengths as malformed before the MAC", async () => {
+  const { keys } = await rawKeys();
+  // 20 bytes: two cipher blocks, so one block less is still a possible length.
+  const body = await pair(keys).sealer.seal(DATA, text("twenty bytes of text"));
+  for (const length of [0, 16, 63, body.length - 1, body.length + 1]) {
+    const changed = new Uint8Array(length);
+    changed.set(body.subarray(0, Math.min(length, body.length)));
+    await assertRejects(pair(keys).opener.open(DATA, changed), ProtocolError, "malformed");
+  }
+  // Whole blocks cut off or added keep a possible length: the MAC catches those.
+  await assertRejects(pair(keys).opener.open(DATA, body.slice(16)), ProtocolError, "bad_mac");
+  const longer = concatBytes(new Uint8Array(16), body);
+  await assertRejects(pair(keys).opener.open(DATA, longer), ProtocolError, "bad_mac");
+});
+
+Deno.test("RecordOpener.open() checks the MAC before the padding, so padding is no oracle", async () => {
+  const raw = await rawKeys();
+  // One block whose plaintext ends in 0x00: valid CBC, invalid PKCS#7 padding.
+  const iv = crypto.getRandomValues(new Uint8Array(16));
+  const fullBlock = await crypto.subtle.encrypt(
+    { name: "AES-CBC", iv },
+    raw.keys.encryption,
+    new Uint8Array(16),
+  );
+  const cipher = new Uint8Array(fullBlock).slice(0, 16);
+  const macInput = concatBytes(
+    new Uint8Array([Direction.ATM_TO_BANK]),
+    u64ToBytes(0),
+    new Uint8Array([DATA]),
+    iv,
+    cipher,
+  );
+  const mac = await crypto.subtle.sign("HMAC", raw.keys.mac, macInput);
+  const good = concatBytes(iv, cipher, new Uint8Array(mac));
+  await assertRejects(pair(raw.keys).opener.open(DATA, good), ProtocolError, "malformed");
+  const badMac = good.slice();
+  badMac[badMac.length - 1] ^= 1;
+  await assertRejects(pair(raw.keys).opener.open(DATA, badMac), ProtocolError, "bad_mac");
+});
+
+Deno.test("RecordSealer and RecordOpener stop at the record limit with sequence_exhausted", async () => {
+  const { keys } = await rawKeys();
+  const { sealer, opener } = pair(keys, 2);
+  const bodies = [await sealer.seal(DATA, text("1")), await sealer.seal(DATA, text("2"))];
+  assert(sealer.exhausted, "sealer reports exhaustion");
+  await assertRejects(sealer.seal(DATA, text("3")), ProtocolError, "sequence_exhausted");
+
+  // A third record that would verify (sealed by a sender with a higher limit) is still refused.
+  const generous = pair(keys, 3).sealer;
+  for (const payload of ["1", "2"]) await generous.seal(DATA, text(payload));
+  const third = await generous.seal(DATA, text("3"));
+  for (const body of bodies) await opener.open(DATA, body);
+  await assertRejects(opener.open(DATA, third), ProtocolError, "sequence_exhausted");
+});
+
+Deno.test("recordsMaxOf() accepts 1 to RECORDS_PER_DIRECTION_MAX and nothing else", () => {
+  assertEquals(recordsMaxOf(), RECORDS_PER_DIRECTION_MAX);
+  assertEquals(recordsMaxOf(1), 1);
+  assertEquals(recordsMaxOf(RECORDS_PER_DIRECTION_MAX), RECORDS_PER_DIRECTION_MAX);
+  for (const bad of [0, -1, 1.5, RECORDS_PER_DIRECTION_MAX + 1, Number.NaN]) {
+    assertThrows(() => recordsMaxOf(bad), RangeError);
+  }
+});
