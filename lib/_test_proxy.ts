@@ -66,18 +66,19 @@ export async function proxiedPair(tamper: Tamper): Promise<ProxiedPair> {
 export const passThrough: Tamper = (_way, _index, frame) => ({ send: [frame] });
 
 /**
- * Flips one bit of one frame and ends that direction's stream after it.
+ * XORs one byte of one frame with a mask and keeps relaying everything else unchanged, so the
+ * protocol itself (not a closed stream) must notice the change.
  *
  * @param target Direction and per-direction index of the frame.
  * @param offset Byte offset inside the encoded frame (header included).
- * @param bit Bit number 0-7.
+ * @param mask Non-zero XOR mask: `1 << bit` flips one bit, `0xff` every bit of the byte.
  * @returns The tamper function.
  */
-export function flipBit(target: { way: Way; index: number }, offset: number, bit: number): Tamper {
+export function xorByte(target: { way: Way; index: number }, offset: number, mask: number): Tamper {
   return (way, index, frame) => {
     if (way !== target.way || index !== target.index) return { send: [frame] };
     const copy = frame.slice();
-    copy[offset] ^= 1 << bit;
-    return { send: [copy], end: true };
+    copy[offset] ^= mask;
+    return { send: [copy] };
   };
 }

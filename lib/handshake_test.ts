@@ -1,9 +1,9 @@
 import { assert, assertEquals, assertRejects } from "./_test_assert.ts";
 import { channelPair, randomPsk, readToEnd, tcpPair } from "./_test_net.ts";
-import { flipBit, passThrough, proxiedPair, type Way } from "./_test_proxy.ts";
+import { passThrough, proxiedPair, type Way, xorByte } from "./_test_proxy.ts";
 import { toHex } from "./bytes.ts";
 import { acceptChannel, connectChannel } from "./channel.ts";
-import { FRAME_HEADER_BYTES } from "./constants.ts";
+import { FRAME_HEADER_BYTES, HANDSHAKE_FRAME_BYTES_MAX } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
 import { encodeFrame, FrameType, readFrame } from "./frame.ts";
 import { encodeAtmHello } from "./handshake_messages.ts";
@@ -77,47 +77,132 @@ Deno.test("an unknown ATM id fails on both sides and is reported as unknown_atm"
   assertEquals(codeOf(bank.error), "unknown_atm");
 });
 
-/** Runs one handshake through a tampering proxy and returns how each side ended. */
-async function tamperedHandshake(way: Way, index: number, offset: number, bit: number) {
-  const proxy = await proxiedPair(flipBit({ way, index }, offset, bit));
-  const [atm, bank] = await Promise.all([
-    settle(connectChannel(proxy.atmConn, { atmId: "atm-1", psk: PSK, timeoutMs: 300 })),
-    settle(acceptChannel(proxy.bankConn, { lookupPsk: lookup, timeoutMs: 300 })),
-  ]);
-  let atmError = atm.error;
-  if (atm.value) {
-    // The handshake has three messages: a rejected finished shows on the ATM's first receive.
-    atmError = (await settle(atm.value.receive({ timeoutMs: 1000 }))).error;
-    await atm.value.close();
-  }
-  await bank.value?.close();
-  await proxy.done;
-  return { atmError, bankError: bank.error };
+/** How one tampered handshake ended on each side. */
+interface TamperOutcome {
+  atmCode: string;
+  bankCode: string;
+  /** True when connectChannel() resolved (the ATM had sent its finished message). */
+  atmConnected: boolean;
 }
 
-Deno.test("flipping any byte of any handshake message fails on both sides", async () => {
-  const hello = encodeFrame(FrameType.ATM_HELLO, new Uint8Array(2 + 5 + 64));
-  const messages: { way: Way; index: number; bytes: number; name: string }[] = [
-    { way: "to_bank", index: 0, bytes: hello.length, name: "ATM hello" },
-    { way: "to_atm", index: 0, bytes: FRAME_HEADER_BYTES + 96, name: "bank reply" },
-    { way: "to_bank", index: 1, bytes: FRAME_HEADER_BYTES + 32, name: "ATM finished" },
-  ];
-  for (const message of messages) {
-    for (let offset = 0; offset < message.bytes; offset++) {
-      // Low bit in the body; in the header the low bit too, which keeps lengths near the truth.
-      const outcome = await tamperedHandshake(message.way, message.index, offset, offset % 8);
-      const where = `${message.name} byte ${offset}`;
-      assert(outcome.bankError instanceof ProtocolError, `${where}: bank accepted`);
-      assert(outcome.atmError instanceof ProtocolError, `${where}: ATM went on`);
+/**
+ * Runs one handshake through a proxy that XORs one byte of one message and relays everything else,
+ * so only the protocol can notice. An ATM that believes it connected gets one receive() to learn
+ * the bank's verdict: the handshake has three messages, so that verdict comes after the last one.
+ */
+async function tamperedHandshake(
+  target: { way: Way; index: number },
+  offset: number,
+  mask: number,
+  timeoutMs: number,
+): Promise<TamperOutcome> {
+  const proxy = await proxiedPair(xorByte(target, offset, mask));
+  const [atm, bank] = await Promise.all([
+    settle(connectChannel(proxy.atmConn, { atmId: "atm-1", psk: PSK, timeoutMs })),
+    settle(acceptChannel(proxy.bankConn, { lookupPsk: lookup, timeoutMs })),
+  ]);
+  // A bank that wrongly accepted closes at once, so the ATM's receive() ends without waiting.
+  await bank.value?.close();
+  let atmError = atm.error;
+  if (atm.value) {
+    atmError = (await settle(atm.value.receive({ timeoutMs: 5_000 }))).error;
+    await atm.value.close();
+  }
+  await proxy.done;
+  return { atmCode: codeOf(atmError), bankCode: codeOf(bank.error), atmConnected: !!atm.value };
+}
+
+/** One handshake message as the tamper test sees it. */
+interface TamperedMessage {
+  name: string;
+  way: Way;
+  index: number;
+  frameBytes: number;
+  /** [ATM code, bank code] pairs allowed when a body byte changes. */
+  bodyOutcomes: string[][];
+  /** Which side reads this message. */
+  receiver: "atm" | "bank";
+}
+
+const TAMPERED_MESSAGES: TamperedMessage[] = [
+  {
+    name: "ATM hello",
+    way: "to_bank",
+    index: 0,
+    frameBytes: FRAME_HEADER_BYTES + 2 + "atm-1".length + 64,
+    // A changed id, nonce or key: the bank replies and the ATM's check of the reply fails; a
+    // changed id that is still well-formed is logged as unknown; a broken layout is malformed.
+    bodyOutcomes: [
+      ["bad_mac", "handshake_failed"],
+      ["bad_mac", "unknown_atm"],
+      ["handshake_failed", "malformed"],
+    ],
+    receiver: "bank",
+  },
+  {
+    name: "bank reply",
+    way: "to_atm",
+    index: 0,
+    frameBytes: FRAME_HEADER_BYTES + 96,
+    bodyOutcomes: [["bad_mac", "handshake_failed"]],
+    receiver: "atm",
+  },
+  {
+    name: "ATM finished",
+    way: "to_bank",
+    index: 1,
+    frameBytes: FRAME_HEADER_BYTES + 32,
+    bodyOutcomes: [["handshake_failed", "bad_mac"]],
+    receiver: "bank",
+  },
+];
+
+/** Checks one outcome against what docs/protocol.md says must happen; returns a problem or "". */
+function tamperProblem(message: TamperedMessage, offset: number, outcome: TamperOutcome): string {
+  const pair = [outcome.atmCode, outcome.bankCode];
+  const receiverCode = message.receiver === "atm" ? outcome.atmCode : outcome.bankCode;
+  const senderCode = message.receiver === "atm" ? outcome.bankCode : outcome.atmCode;
+  if (outcome.atmConnected !== (message.name === "ATM finished")) {
+    return `ATM connected: ${outcome.atmConnected}`;
+  }
+  if (offset === 0) {
+    // The type byte: the reader refuses the frame and tells the peer with the failure message.
+    const ok = receiverCode === "unexpected_message" && senderCode === "handshake_failed";
+    return ok ? "" : `type byte gave ${pair}`;
+  }
+  if (offset < FRAME_HEADER_BYTES) {
+    // The length: too large, or a body that never completes (timeout) or comes out short.
+    const receiverOk = ["frame_too_large", "timeout", "truncated", "malformed"].includes(
+      receiverCode,
+    );
+    const senderOk = ["closed", "timeout", "handshake_failed"].includes(senderCode);
+    return receiverOk && senderOk ? "" : `length byte gave ${pair}`;
+  }
+  const ok = message.bodyOutcomes.some((allowed) => allowed.join() === pair.join());
+  return ok ? "" : `body byte gave ${pair}`;
+}
+
+Deno.test("flipping any single byte of each handshake message fails on both sides", async () => {
+  for (const message of TAMPERED_MESSAGES) {
+    for (let offset = 0; offset < message.frameBytes; offset++) {
+      // Every bit of the byte, then one bit of it: both must be caught by the protocol.
+      for (const mask of [0xff, 1 << (offset % 8)]) {
+        // A changed length can leave a reader waiting for bytes that never come: keep it short.
+        const timeoutMs = offset > 0 && offset < FRAME_HEADER_BYTES ? 400 : 5_000;
+        const target = { way: message.way, index: message.index };
+        const outcome = await tamperedHandshake(target, offset, mask, timeoutMs);
+        const problem = tamperProblem(message, offset, outcome);
+        assert(problem === "", `${message.name} byte ${offset} ^ ${mask}: ${problem}`);
+      }
     }
   }
 });
 
-Deno.test("a replayed ATM hello and finished fail at a new bank session", async () => {
-  // Record a real handshake.
-  const recorded: Uint8Array[] = [];
+/** Records the frames of one real handshake, by direction, through a relaying proxy. */
+async function recordHandshake(): Promise<Record<Way, Uint8Array[]>> {
+  const recorded: Record<Way, Uint8Array[]> = { to_bank: [], to_atm: [] };
   const proxy = await proxiedPair((way, index, frame) => {
-    if (way === "to_bank" && index < 2) recorded.push(frame);
+    recorded[way].push(frame);
     return passThrough(way, index, frame);
   });
   const [atm, bank] = await Promise.all([
@@ -127,17 +212,49 @@ Deno.test("a replayed ATM hello and finished fail at a new bank session", async 
   await atm.close();
   await bank.close();
   await proxy.done;
-  assertEquals(recorded.length, 2);
+  assertEquals(recorded.to_bank.map((frame) => frame[0]), [
+    FrameType.ATM_HELLO,
+    FrameType.ATM_FINISHED,
+    FrameType.RECORD_CLOSE,
+  ]);
+  assertEquals(recorded.to_atm[0][0], FrameType.BANK_REPLY);
+  return recorded;
+}
 
-  // Replay it to a new bank session.
+Deno.test("a replayed ATM hello and finished fail at a new bank session", async () => {
+  const recorded = await recordHandshake();
+
+  // Replay the ATM's two messages to a new bank session.
   const { client, server } = await tcpPair();
   const accepting = settle(acceptChannel(server, { lookupPsk: lookup }));
-  await client.write(recorded[0]);
-  const reply = await readFrame(client, { frameBytesMax: 256 });
+  await client.write(recorded.to_bank[0]);
+  const reply = await readFrame(client, { frameBytesMax: HANDSHAKE_FRAME_BYTES_MAX });
   assertEquals(reply.type, FrameType.BANK_REPLY);
-  await client.write(recorded[1]);
+  // The bank answers the old hello with a fresh nonce and key, so the old finished cannot fit.
+  const oldReply = recorded.to_atm[0].subarray(FRAME_HEADER_BYTES);
+  assert(toHex(reply.body.subarray(0, 64)) !== toHex(oldReply.subarray(0, 64)), "fresh reply");
+  await client.write(recorded.to_bank[1]);
+  const outcome = await accepting;
+  // A bank that wrongly accepted is closed here, so the read below ends either way.
+  await outcome.value?.close();
   assertEquals(toHex(await readToEnd(client)), FAILURE_HEX);
-  assertEquals(codeOf((await accepting).error), "bad_mac");
+  assertEquals(codeOf(outcome.error), "bad_mac");
+});
+
+Deno.test("a replayed bank reply fails at a new ATM session", async () => {
+  const recorded = await recordHandshake();
+
+  // A fake bank answers a new ATM session with the recorded reply.
+  const { client, server } = await tcpPair();
+  const connecting = settle(connectChannel(client, { atmId: "atm-1", psk: PSK }));
+  const hello = await readFrame(server, { frameBytesMax: HANDSHAKE_FRAME_BYTES_MAX });
+  assertEquals(hello.type, FrameType.ATM_HELLO);
+  await server.write(recorded.to_atm[0]);
+  const outcome = await connecting;
+  await outcome.value?.close();
+  // The ATM's fresh nonce and key change every key, so the old MAC fails; the bank is told.
+  assertEquals(codeOf(outcome.error), "bad_mac");
+  assertEquals(toHex(await readToEnd(server)), FAILURE_HEX);
 });
 
 /** Speaks the handshake by hand: a valid hello, then a finished with a random MAC. */
@@ -152,7 +269,7 @@ async function rawAttempt(atmId: string, psk: Uint8Array) {
     FrameType.ATM_HELLO,
     encodeAtmHello({ atmId, nonce, publicKey: ephemeral.publicKey }),
   ));
-  const reply = await readFrame(client, { frameBytesMax: 256 });
+  const reply = await readFrame(client, { frameBytesMax: HANDSHAKE_FRAME_BYTES_MAX });
   await client.write(
     encodeFrame(FrameType.ATM_FINISHED, crypto.getRandomValues(new Uint8Array(32))),
   );
