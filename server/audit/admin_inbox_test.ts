@@ -126,3 +126,18 @@ Deno.test("submitAuditEvent() refuses an event with a secret field and writes no
     await t.cleanup();
   }
 });
+
+Deno.test("submitAuditEvent() calls racing on a new directory all seal with the same keys", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const atms = ["atm-a", "atm-b", "atm-c", "atm-d"];
+    await Promise.all(atms.map((atmId) => submitAuditEvent(dir, { type: "atm_add", atmId })));
+    const log = await AuditLog.open({ dataDir: dir, serverId: "bank-1" });
+    await log.close();
+    const events = await allEvents(dir);
+    assert.deepEqual(events.map((e) => e.type), ["atm_add", "atm_add", "atm_add", "atm_add"]);
+    assert.deepEqual(events.map((e) => e.atmId).sort(), atms);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

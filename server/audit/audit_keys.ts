@@ -40,6 +40,9 @@ import {
 } from "./constants.ts";
 import { pathExists, readKeyFile, writeKeyFile } from "./key_file.ts";
 
+/** File in the keys directory that serialises the creation of the audit keys (flock). */
+const INIT_LOCK_NAME = "audit-keys.lock";
+
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder("utf-8", { fatal: true });
 
@@ -91,6 +94,26 @@ export async function initAuditKeys(
   options: { dataDir: string },
 ): Promise<{ created: boolean; offlineKeyPath: string; offlineKeyPresent: boolean }> {
   const paths = auditPaths(options.dataDir);
+  await Deno.mkdir(paths.keysDir, { recursive: true, mode: 0o700 });
+  // two processes starting on a new directory (a bank and an admin command) must not both create
+  // keys: the second would replace the first's, and what the first sealed would not open
+  const lock = await Deno.open(`${paths.keysDir}/${INIT_LOCK_NAME}`, {
+    read: true,
+    write: true,
+    create: true,
+    mode: 0o600,
+  });
+  try {
+    await lock.lock(true);
+    return await createKeysOnce(paths);
+  } finally {
+    lock.close(); // releases the lock
+  }
+}
+
+async function createKeysOnce(
+  paths: AuditKeyPaths,
+): Promise<{ created: boolean; offlineKeyPath: string; offlineKeyPresent: boolean }> {
   const offlineKeyPath = paths.offlineKey;
   const hasMaster = await pathExists(paths.masterKey);
   const hasEpoch = await pathExists(paths.epochKey);
@@ -105,8 +128,6 @@ export async function initAuditKeys(
       file: hasMaster ? paths.epochKey : paths.masterKey,
     });
   }
-  await Deno.mkdir(paths.keysDir, { recursive: true, mode: 0o700 });
-
   // offline key first, master key last: a crash in between leaves no master key, so the next
   // start begins again from scratch (the log is still empty)
   const root = randomBytes(KEY_BYTES);

@@ -171,3 +171,16 @@ Deno.test("a written record's MAC matches an independent computation of the docu
     await t.cleanup();
   }
 });
+
+Deno.test("initAuditKeys() creates the keys once when several callers start together", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const results = await Promise.all([1, 2, 3, 4].map(() => initAuditKeys({ dataDir: dir })));
+    assert.equal(results.filter((r) => r.created).length, 1);
+    const paths = auditPaths(dir);
+    const state = await loadEpochState(paths.epochKey);
+    assert.deepEqual(state.secret, await loadOfflineKey(paths.offlineKey));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -148,7 +148,7 @@ Deno.test("AuditLog keeps only the current epoch's secret on disk after rotation
       }
     }
     const keyFiles = [...Deno.readDirSync(`${t.dir}/${PATHS.keysDir}`)].map((e) => e.name).sort();
-    assert.deepEqual(keyFiles, ["audit-epoch.key", "audit-master.key"], "no temp files left");
+    assert.deepEqual(keyFiles, ["audit-epoch.key", "audit-keys.lock", "audit-master.key"]);
     assert.equal(Deno.statSync(`${t.dir}/${PATHS.epochKey}`).mode! & 0o777, 0o600);
   } finally {
     await t.cleanup();
