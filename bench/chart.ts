@@ -13,8 +13,8 @@ import { roundFigure } from "./stats.ts";
 const AXIS_MIN = 0.01;
 const AXIS_MAX = 100;
 
-const WIDTH = 960;
-const LABEL_WIDTH = 360;
+const WIDTH = 1040;
+const LABEL_WIDTH = 440;
 const BAR_LEFT = LABEL_WIDTH + 10;
 const BAR_WIDTH = 470;
 const ROW_HEIGHT = 24;

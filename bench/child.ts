@@ -81,7 +81,9 @@ export async function startChild(options: ChildOptions): Promise<Child> {
   try {
     match = await ready.promise;
   } catch (error) {
-    child.kill("SIGKILL");
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited already */ }
     await exited;
     await drained;
     throw error;

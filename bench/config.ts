@@ -26,6 +26,8 @@ export interface BenchConfig {
   warmupMs: number;
   /** Idle authenticated sessions held open while the bank's memory is read. */
   idleSessions: number;
+  /** Wait before each memory reading, so the bank's heap settles. */
+  idleSettleMs: number;
   /** Records written to the audit log that `bank audit` then verifies and decrypts. */
   auditRecords: number;
   /** How long one-row SQLite commits are counted for the fsync ceiling. */
@@ -46,6 +48,7 @@ export const FULL_CONFIG: BenchConfig = {
   transactionMs: 10_000,
   warmupMs: 1_000,
   idleSessions: 10_000,
+  idleSettleMs: 3_000,
   auditRecords: 1_000_000,
   fsyncMs: 5_000,
   pgbenchSeconds: 10,
@@ -56,15 +59,16 @@ export const FULL_CONFIG: BenchConfig = {
 export const QUICK_CONFIG: BenchConfig = {
   mode: "quick",
   handshakeConcurrency: 16,
-  handshakeMs: 2_000,
+  handshakeMs: 1_500,
   roundTripLevels: [1, 10, 100],
-  roundTripMs: 1_500,
+  roundTripMs: 1_000,
   transactionLevels: [1, 10, 100],
-  transactionMs: 2_000,
-  warmupMs: 300,
+  transactionMs: 1_500,
+  warmupMs: 250,
   idleSessions: 1_000,
-  auditRecords: 50_000,
-  fsyncMs: 1_500,
+  idleSettleMs: 1_000,
+  auditRecords: 30_000,
+  fsyncMs: 1_000,
   pgbenchSeconds: 2,
   pgbenchScale: 1,
 };

@@ -78,7 +78,7 @@ function channelRows(results: BenchResults): ReportRow[] {
     value: handshakes.bank.perSecond,
     unit: "/s",
     detail: latencyDetail(handshakes.bank),
-    baseline: "mutual TLS 1.3 handshakes/s",
+    baseline: "mutual TLS 1.3",
     baselineValue: handshakes.tls.perSecond,
     baselineUnit: "/s",
     ratio: ratioOf(handshakes.bank.perSecond, handshakes.tls.perSecond),
@@ -114,7 +114,7 @@ function transactionRows(results: BenchResults): ReportRow[] {
       value: level.bank.perSecond,
       unit: "/s",
       detail: latencyDetail(level.bank),
-      baseline: "single-fsync SQLite commits/s",
+      baseline: "single-fsync SQLite commits",
       baselineValue: fsync,
       baselineUnit: "/s",
       ratio: ratioOf(level.bank.perSecond, fsync),
@@ -129,7 +129,10 @@ function transactionRows(results: BenchResults): ReportRow[] {
   for (const level of results.transactions) {
     const run = results.pgbench.runs.find((r) => r.clients === level.atms);
     const note = results.pgbench.skipped ?? run?.skipped ??
-      (run ? undefined : "pgbench was not run at this client count");
+      (run ? undefined : "pgbench was not run at this client count") ??
+      (run?.ranWith
+        ? `pgbench ran with ${run.ranWith} clients: too few free connections`
+        : undefined);
     rows.push(judge({
       id: `tx_${level.atms}_vs_pgbench`,
       figure: `Durable tx/s, ${atms(level.atms)}`,
@@ -197,7 +200,7 @@ function memoryAndAuditRows(results: BenchResults): ReportRow[] {
       value: timed.recordsPerSecond,
       unit: "/s",
       detail: `${roundFigure(timed.seconds)} s`,
-      baseline: "plaintext read + JSON.parse lines/s",
+      baseline: "plaintext read + JSON.parse",
       baselineValue: plain,
       baselineUnit: "/s",
       ratio: ratioOf(timed.recordsPerSecond, plain),
@@ -248,7 +251,7 @@ export function formatTable(rows: readonly ReportRow[]): string {
       : `${formatNumber(row.baselineValue)} ${row.baselineUnit ?? ""} ${row.baseline}`,
     row.ratio === undefined ? "" : row.ratio === null ? "-" : `${formatNumber(row.ratio)}x`,
     row.target ?? "",
-    row.note && row.met === null ? `(${row.note})` : metText(row.met),
+    [metText(row.met), row.note ? `(${row.note})` : ""].filter((part) => part !== "").join(" "),
   ]);
   const widths = header.map((title, i) =>
     Math.max(title.length, ...cells.map((line) => line[i].length))

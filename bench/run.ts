@@ -155,7 +155,7 @@ async function measureIdle(
   progress(`memory with ${count} idle sessions (fresh bank process)`);
   const bank = await startBankServer(dataDir);
   try {
-    return await measureIdleSessions(bank, atms, count);
+    return await measureIdleSessions(bank, atms, count, config.idleSettleMs);
   } finally {
     await bank.stop();
   }

@@ -38,7 +38,9 @@ export async function startTlsServer(
     args: [
       "run",
       "--quiet",
-      "-P=bench",
+      // Only what the server needs: loopback, and reading its certificates.
+      "--allow-net=127.0.0.1",
+      `--allow-read=${material.dir}`,
       "bench/baselines/tls_server.ts",
       material.dir,
       String(sizes.responseBytes),

@@ -2,7 +2,7 @@
  * The audit log's baseline, run as its own process like `bank audit`: read a file of plaintext
  * JSON Lines and parse every line, in bounded memory, as a straightforward reader would.
  *
- * Usage: `deno run -P=bench bench/baselines/plain_lines.ts FILE`; prints `lines=N`.
+ * Usage: `deno run --allow-read=FILE bench/baselines/plain_lines.ts FILE`; prints `lines=N`.
  *
  * @module
  */

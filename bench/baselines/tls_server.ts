@@ -7,8 +7,9 @@
  * provides it (the same rustls underneath); the clients use `Deno.connectTls` with a client
  * certificate.
  *
- * Usage: `deno run -P=bench bench/baselines/tls_server.ts CERT_DIR RESPONSE_BYTES`. Prints
- * `listening port=N`, and on SIGTERM `stats sessions=N resumed=N not_tls13=N` before it exits.
+ * Usage: `deno run --allow-net=127.0.0.1 --allow-read=CERT_DIR bench/baselines/tls_server.ts
+ * CERT_DIR RESPONSE_BYTES`. Prints `listening port=N`, and on SIGTERM
+ * `stats sessions=N resumed=N not_tls13=N` before it exits.
  *
  * @module
  */

@@ -170,7 +170,7 @@ export async function measureAuditLog(
   const plain = await timeDeno([
     "run",
     "--quiet",
-    "-P=bench",
+    `--allow-read=${plainPath}`,
     "bench/baselines/plain_lines.ts",
     plainPath,
   ]);

@@ -16,9 +16,6 @@ import type { BenchAtm } from "../provision.ts";
 /** Handshakes in flight while the sessions are being opened. */
 const OPENING_CONCURRENCY = 32;
 
-/** Wait after the last session opened before memory is read, so the bank settles. */
-const SETTLE_MS = 3_000;
-
 /** Readings of resident memory taken after settling; the median is reported. */
 const RSS_READINGS = 5;
 
@@ -56,14 +53,16 @@ async function medianRss(bank: BankServer): Promise<number> {
  * @param bank A freshly started bank (nothing else connected).
  * @param atms Credentials, used in turn.
  * @param count Sessions to hold.
+ * @param settleMs Wait before each memory reading, so the bank settles.
  * @returns Memory before, after, and per session.
  */
 export async function measureIdleSessions(
   bank: BankServer,
   atms: readonly BenchAtm[],
   count: number,
+  settleMs: number,
 ): Promise<IdleSessionsResult> {
-  await sleep(SETTLE_MS);
+  await sleep(settleMs);
   const rssBeforeBytes = await medianRss(bank);
   const sessions: AtmSession[] = [];
   const started = performance.now();
@@ -83,7 +82,7 @@ export async function measureIdleSessions(
   try {
     await Promise.all(Array.from({ length: OPENING_CONCURRENCY }, opener));
     const openSeconds = (performance.now() - started) / 1000;
-    await sleep(SETTLE_MS);
+    await sleep(settleMs);
     const rssAfterBytes = await medianRss(bank);
     return {
       sessions: sessions.length,
