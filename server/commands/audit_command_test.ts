@@ -5,8 +5,12 @@
  */
 
 import assert from "node:assert/strict";
-import { runCommand, startBankProcess } from "../testing/bank_process.ts";
+import { REPO_ROOT, runCommand, startBankProcess } from "../testing/bank_process.ts";
+import { makeAuditDir, writeManyEvents } from "../audit/_test_support.ts";
 import { connectRawAtm } from "../testing/raw_atm.ts";
+
+/** Records of about 330 bytes: a log over PROGRESS_BYTES_MIN (4 MiB), which gets a bar. */
+const LARGE_LOG_RECORDS = 16_000;
 
 interface Demo {
   dir: string;
@@ -199,5 +203,30 @@ Deno.test("bank audit exits 1 naming file and line for a tampered or cut log, 2 
     assert.match(missing.stderr, /no data directory at/);
   } finally {
     await Deno.remove(demo.dir, { recursive: true });
+  }
+});
+
+Deno.test("bank audit --verify draws a progress bar on a terminal's stderr for a large log", async () => {
+  const t = await makeAuditDir();
+  try {
+    await writeManyEvents(t.dir, LARGE_LOG_RECORDS);
+    const command = [Deno.execPath(), "run", "--quiet", "-P=bank", "server/main.ts", "audit"]
+      .concat(["--verify", "--data", t.dir]).map((arg) => `'${arg}'`).join(" ");
+    // script(1) gives the command a pseudo-terminal, as an operator's shell would
+    const output = await new Deno.Command("script", {
+      args: ["-qec", command, "/dev/null"],
+      cwd: REPO_ROOT,
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const text = new TextDecoder().decode(output.stdout);
+    assert.equal(output.code, 0, text);
+    assert.match(text, /\r\[#{30}\] 100% [\d.]+\/[\d.]+ MiB/);
+    assert.match(text, /\r\x1b\[K/, "the bar is cleared");
+    assert.match(text, new RegExp(`records  ${LARGE_LOG_RECORDS}\\r?\\n`));
+    assert.match(text, /result {3}OK/);
+  } finally {
+    await t.cleanup();
   }
 });
