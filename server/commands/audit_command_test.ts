@@ -223,7 +223,7 @@ Deno.test("bank audit --verify draws a progress bar on a terminal's stderr for a
     const text = new TextDecoder().decode(output.stdout);
     assert.equal(output.code, 0, text);
     assert.match(text, /\r\[#{30}\] 100% [\d.]+\/[\d.]+ MiB/);
-    assert.match(text, /\r\x1b\[K/, "the bar is cleared");
+    assert.ok(text.includes("\r\x1b[K"), "the bar is cleared");
     assert.match(text, new RegExp(`records  ${LARGE_LOG_RECORDS}\\r?\\n`));
     assert.match(text, /result {3}OK/);
   } finally {
