@@ -9,9 +9,11 @@
  * - another process committed it (`bank customer add --deposit` while the bank runs): repaired
  *   before the bank records its next batch, so the id order holds.
  *
- * TODO: with several bank servers on one PostgreSQL ledger the journal holds every server's
- * entries and ids are not in commit order; each server would record the others' entries. The
- * journal needs a server column before this reconciliation can serve that setup.
+ * With several bank servers on one PostgreSQL ledger the journal holds every server's entries,
+ * and ids are in commit order only among one server's own (its batches commit one at a time).
+ * Each entry names the server that committed it, so a server on a shared ledger passes its id as
+ * `committedBy` and reconciles only its own entries and those of administrative commands (which
+ * every server then records; `bank audit --verify` over several logs treats them as one union).
  *
  * @module
  */
@@ -28,13 +30,18 @@ const RECOVERY_ENTRIES_PER_STEP = 1_000;
  *
  * @param store The ledger.
  * @param audit The audit log, just opened.
+ * @param committedBy On a shared ledger, this server's id: only its own entries are recovered.
  * @returns How many records were recovered.
  */
 export async function recoverAuditFromJournal(
   store: LedgerStore,
   audit: AuditLog,
+  committedBy?: string,
 ): Promise<number> {
-  const recovered = await appendJournalAfter(store, audit, Number.MAX_SAFE_INTEGER);
+  const recovered = await appendJournalAfter(store, audit, {
+    beforeEntryId: Number.MAX_SAFE_INTEGER,
+    committedBy,
+  });
   if (recovered > 0) await store.setAuditHead(await audit.flush());
   return recovered;
 }
@@ -47,30 +54,37 @@ export async function recoverAuditFromJournal(
  * @param store The ledger.
  * @param audit The open audit log.
  * @param results The batch's ledger results.
+ * @param committedBy On a shared ledger, this server's id: other servers' entries are theirs.
  * @returns How many records were appended.
  */
 export async function recordJournalGap(
   store: LedgerStore,
   audit: AuditLog,
   results: readonly OperationResult[],
+  committedBy?: string,
 ): Promise<number> {
   let first = Number.MAX_SAFE_INTEGER;
   for (const result of results) {
     if (result.ok && !result.replayed) first = Math.min(first, result.entryId);
   }
   if (first === Number.MAX_SAFE_INTEGER || first <= audit.lastEntryId + 1) return 0;
-  return await appendJournalAfter(store, audit, first);
+  return await appendJournalAfter(store, audit, { beforeEntryId: first, committedBy });
 }
 
 /** Appends a record for each entry after `audit.lastEntryId` and before `beforeEntryId`. */
 async function appendJournalAfter(
   store: LedgerStore,
   audit: AuditLog,
-  beforeEntryId: number,
+  scope: { beforeEntryId: number; committedBy: string | undefined },
 ): Promise<number> {
+  const { beforeEntryId, committedBy } = scope;
   let appended = 0;
   while (true) {
-    const entries = await store.journalAfter(audit.lastEntryId, RECOVERY_ENTRIES_PER_STEP);
+    const entries = await store.journalAfter(
+      audit.lastEntryId,
+      RECOVERY_ENTRIES_PER_STEP,
+      committedBy,
+    );
     const wanted = entries.filter((entry) => entry.entryId < beforeEntryId);
     for (const entry of wanted) audit.append(recoveredEvent(entry));
     appended += wanted.length;

@@ -30,8 +30,13 @@ export interface BankOptions {
   audit: AuditLog;
   secrets: BankSecrets;
   logger: Logger;
-  /** Names this server in its audit records. */
+  /** Names this server in its audit records and in the ledger entries it commits. */
   serverId: string;
+  /**
+   * True when other bank servers share the ledger (PostgreSQL): the audit log then reconciles
+   * only the entries this server committed. Default false (one server owns the ledger).
+   */
+  ledgerShared?: boolean;
   /** How long an account stays locked after {@link LOGIN_FAILURES_MAX} wrong PINs. */
   lockoutMs: number;
   /** Clock in ms since the epoch; tests may pass their own. */
@@ -199,6 +204,7 @@ export class Bank {
       customerId: customer.id,
       customerName: customer.name,
       amountCents,
+      serverId: this.#options.serverId,
     };
     const op: NamedOperation = request.kind === "transfer"
       ? { ...base, kind: "transfer", toName: request.to.toLowerCase() }
@@ -206,11 +212,18 @@ export class Bank {
     return await this.#commits.submit(op);
   }
 
+  /** The server id that journal reconciliation is scoped to, on a shared ledger only. */
+  #committedBy(): string | undefined {
+    return this.#options.ledgerShared ? this.#options.serverId : undefined;
+  }
+
   async #commitBatch(ops: NamedOperation[]): Promise<OperationResult[]> {
     const { store, audit } = this.#options;
     try {
       const results = await store.applyBatch(ops);
-      await recordJournalGap(store, audit, results); // entries other processes committed
+      // entries other processes committed (administrative commands; on a shared ledger only
+      // those, since other servers record their own)
+      await recordJournalGap(store, audit, results, this.#committedBy());
       ops.forEach((op, i) => this.record(this.#transactionEvent(op, results[i])));
       const head = await audit.flush();
       await store.setAuditHead(head);

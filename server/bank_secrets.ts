@@ -9,11 +9,15 @@
  * @module
  */
 
-import { hkdfSha256 } from "../lib/mod.ts";
+import { hkdfSha256, toBase64Url } from "../lib/mod.ts";
 
 /** HKDF labels; changing one invalidates every stored PIN or wrapped key. */
 const PIN_PEPPER_LABEL = "bank pin pepper v1";
 const ATM_WRAP_LABEL = "bank atm key wrap v1";
+const KEY_CHECK_LABEL = "bank key check v1";
+
+/** Bytes of the key check value: enough that two different bank keys never share one. */
+const KEY_CHECK_BYTES = 32;
 
 /** AES-GCM nonce size (NIST SP 800-38D recommends 96 bits). */
 const WRAP_NONCE_BYTES = 12;
@@ -24,6 +28,12 @@ export interface BankSecrets {
   pinPepper: Uint8Array<ArrayBuffer>;
   /** AES-256-GCM key, non-extractable, for ATM pre-shared keys at rest. */
   atmWrapKey: CryptoKey;
+  /**
+   * A one-way fingerprint of the bank key (HKDF output, base64url), stored in the ledger so a
+   * server holding another bank key is refused before it writes PIN hashes or ATM keys that the
+   * other servers cannot use. It reveals nothing about the key.
+   */
+  keyCheck: string;
 }
 
 /** A wrapped ATM key that does not decrypt: a wrong bank key or an edited database row. */
@@ -42,7 +52,7 @@ export class KeyUnwrapError extends Error {
  * Derives the bank's secrets from the raw bank key.
  *
  * @param bankKey 32 bytes from `keys/bank.key`; the caller wipes it afterwards.
- * @returns The pepper and the wrap key.
+ * @returns The pepper, the wrap key and the key check value.
  */
 export async function deriveBankSecrets(bankKey: Uint8Array<ArrayBuffer>): Promise<BankSecrets> {
   const noSalt = new Uint8Array(32);
@@ -56,7 +66,8 @@ export async function deriveBankSecrets(bankKey: Uint8Array<ArrayBuffer>): Promi
     ["encrypt", "decrypt"],
   );
   wrapBytes.fill(0);
-  return { pinPepper, atmWrapKey };
+  const check = await hkdfSha256(bankKey, noSalt, KEY_CHECK_LABEL, KEY_CHECK_BYTES);
+  return { pinPepper, atmWrapKey, keyCheck: toBase64Url(check) };
 }
 
 /**

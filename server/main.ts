@@ -12,6 +12,7 @@ import { runServe } from "./commands/serve_command.ts";
 import { runCustomerAdd, runCustomerList } from "./commands/customer_command.ts";
 import { runAtmAdd, runAtmRevoke } from "./commands/atm_command.ts";
 import { runAudit } from "./commands/audit_command.ts";
+import { runMigrate } from "./commands/migrate_command.ts";
 import {
   BANK_FRAME_BYTES_MAX_DEFAULT,
   BANK_HOST_DEFAULT,
@@ -52,10 +53,15 @@ function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
   const dataOption = ["--data <dir>", "data directory", DATA_DIR_DEFAULT] as const;
+  const dbOption = [
+    "--db <url>",
+    "postgres:// URL of a ledger shared by several servers (default: SQLite in the data directory)",
+  ] as const;
 
   program.command("serve", { isDefault: true })
     .description("serve ATMs (the default command)")
     .option(...dataOption)
+    .option(...dbOption)
     .option("--host <address>", "address to listen on", BANK_HOST_DEFAULT)
     .option("--port <port>", "TCP port for ATMs (0 picks a free one)", port, BANK_PORT_DEFAULT)
     .option("--demo", "on an empty data directory, create demo customers and ATM credentials")
@@ -107,18 +113,21 @@ function buildProgram(): Command {
   customer.command("add <name>")
     .description("add a customer; asks for the PIN without echo")
     .option(...dataOption)
+    .option(...dbOption)
     .option("--deposit <amount>", "opening balance, e.g. 250.00")
     .option("--pin-stdin", "read the PIN from standard input (for scripts)")
     .action(runCustomerAdd);
   customer.command("list")
     .description("list customers and balances")
     .option(...dataOption)
+    .option(...dbOption)
     .action(runCustomerList);
 
   const atm = program.command("atm").description("manage ATM credentials");
   atm.command("add <id>")
     .description("create an ATM key and write its credential file (owner-only)")
     .option(...dataOption)
+    .option(...dbOption)
     .option("--out <file>", "credential file to write (default DIR/atms/ID.json)")
     .option("--server <host:port...>", "bank address(es) the ATM connects to", [
       `${BANK_HOST_DEFAULT}:${BANK_PORT_DEFAULT}`,
@@ -127,7 +136,13 @@ function buildProgram(): Command {
   atm.command("revoke <id>")
     .description("revoke an ATM credential; the ATM can no longer connect")
     .option(...dataOption)
+    .option(...dbOption)
     .action(runAtmRevoke);
+
+  program.command("migrate")
+    .description("create or upgrade the ledger schema in a PostgreSQL database")
+    .option(...dbOption)
+    .action(runMigrate);
 
   const operator = program.command("operator").description("manage the operator console");
   operator.command("passwd")
@@ -139,6 +154,7 @@ function buildProgram(): Command {
   program.command("audit")
     .description("decrypt or verify the audit log")
     .option(...dataOption)
+    .option(...dbOption)
     .option("--decrypt", "print the decrypted events as JSON Lines, checking every MAC")
     .option("--verify", "check every record and print a summary")
     .option("--since <time>", "only events at or after this ISO time")

@@ -7,10 +7,11 @@
 
 import { AuditLog, initAuditKeys } from "./audit/mod.ts";
 import { Bank } from "./bank.ts";
-import { openDataDir } from "./data_dir.ts";
+import { checkBankKey, forgetNewBankKey } from "./bank_key_check.ts";
+import { dataDirPaths, openDataDir } from "./data_dir.ts";
+import { describeLedger, ledgerLocation, openLedger } from "./ledger/open_ledger.ts";
 import { BankListener, type ConnectionLimits } from "./listener.ts";
 import type { Logger } from "./logger.ts";
-import { openSqliteStore } from "./ledger/sqlite_store.ts";
 import type { LedgerStore } from "./ledger/store.ts";
 import { SessionRegistry } from "./session_registry.ts";
 import { recoverAuditFromJournal } from "./audit_recovery.ts";
@@ -19,6 +20,11 @@ import { type RunningConsole, startConsole } from "./console/console_server.ts";
 /** Everything `bank serve` can be told. */
 export interface ServeOptions {
   dataDir: string;
+  /**
+   * A `postgres://` URL: keep the ledger in that database, shared with other bank servers.
+   * Absent: the SQLite file in the data directory.
+   */
+  db?: string;
   hostname: string;
   port: number;
   serverId: string;
@@ -49,15 +55,25 @@ export interface RunningBank {
  *
  * @param options Where and how to serve.
  * @returns The running bank.
- * @throws {LedgerError | AuditError | SecretFileError} When a part cannot be opened safely; the
- * bank then does not start at all.
+ * @throws {LedgerError | AuditError | SecretFileError | BankKeyError} When a part cannot be opened
+ * safely (an unknown ledger schema, a bank key that is not the ledger's); the bank then does not
+ * start at all.
  */
 export async function startBank(options: ServeOptions): Promise<RunningBank> {
+  const location = ledgerLocation(options.db, dataDirPaths(options.dataDir).ledger);
   const dataDir = await openDataDir(options.dataDir);
-  const keys = await initAuditKeys({ dataDir: options.dataDir });
-  const store = await openSqliteStore(dataDir.paths.ledger);
-  let audit: AuditLog;
+  let store: LedgerStore;
   try {
+    store = await openLedger(location);
+  } catch (error) {
+    await forgetNewBankKey(dataDir);
+    throw error;
+  }
+  let audit: AuditLog;
+  let keys: Awaited<ReturnType<typeof initAuditKeys>>;
+  try {
+    await checkBankKey(store, dataDir, describeLedger(location));
+    keys = await initAuditKeys({ dataDir: options.dataDir });
     const ledgerHead = await store.auditHead(options.serverId);
     audit = await AuditLog.open({
       dataDir: options.dataDir,
@@ -76,8 +92,10 @@ export async function startBank(options: ServeOptions): Promise<RunningBank> {
     logger: options.logger,
     serverId: options.serverId,
     lockoutMs: options.lockoutMs,
+    ledgerShared: location.kind === "postgres",
   });
-  const recovered = await recoverAuditFromJournal(store, audit);
+  const committedBy = location.kind === "postgres" ? options.serverId : undefined;
+  const recovered = await recoverAuditFromJournal(store, audit, committedBy);
   if (recovered > 0) options.logger.warn("audit", "recovered", { records: recovered });
   if (audit.recovery.tornLineRepaired) options.logger.warn("audit", "torn_line_repaired", {});
   const registry = new SessionRegistry();

@@ -75,6 +75,8 @@ export async function createAtm(
 /** Flags of `bank atm add`. */
 export interface AtmAddFlags {
   data: string;
+  /** A `postgres://` URL of a shared ledger; absent: SQLite in `data`. */
+  db?: string;
   out?: string;
   server: string[];
 }
@@ -89,6 +91,7 @@ export async function runAtmAdd(id: string, flags: AtmAddFlags): Promise<void> {
   const path = await withBankFiles(
     flags.data,
     (files) => createAtm(files, { id, out: flags.out, servers: flags.server }),
+    { db: flags.db },
   );
   console.log(`Wrote the credential of ATM ${id} to ${path} (owner-only). Keep it secret.`);
 }
@@ -97,13 +100,16 @@ export async function runAtmAdd(id: string, flags: AtmAddFlags): Promise<void> {
  * `bank atm revoke ID`: the ATM's next handshake fails.
  *
  * @param id The ATM's id.
- * @param flags `data`: the data directory.
+ * @param flags `data`: the data directory; `db`: a shared ledger's URL.
  * @throws {CliError} When no such ATM exists.
  */
-export async function runAtmRevoke(id: string, flags: { data: string }): Promise<void> {
+export async function runAtmRevoke(
+  id: string,
+  flags: { data: string; db?: string },
+): Promise<void> {
   await withBankFiles(flags.data, async ({ store }) => {
     if (!await store.revokeAtm(id)) throw new CliError(`no ATM with id ${JSON.stringify(id)}`);
-  });
+  }, { db: flags.db });
   await recordAdminAction(flags.data, { type: "atm_revoke", atmId: id }, `ATM ${id} was revoked`);
   console.log(
     `Revoked ATM ${id}. Its credential file under ${dataDirPaths(flags.data).atms} ` +

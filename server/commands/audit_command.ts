@@ -10,12 +10,14 @@
 
 import { AUDIT_EXIT, type ChainHead, runAuditCommand } from "../audit/mod.ts";
 import { dataDirPaths } from "../data_dir.ts";
-import { openSqliteStore } from "../ledger/sqlite_store.ts";
+import { ledgerLocation, openLedger } from "../ledger/open_ledger.ts";
 import { CliError, EXIT } from "./cli_error.ts";
 
 /** Flags of `bank audit`. */
 export interface AuditFlags {
   data: string;
+  /** A `postgres://` URL of a shared ledger; absent: SQLite in `data`. */
+  db?: string;
   decrypt?: boolean;
   verify?: boolean;
   since?: string;
@@ -41,7 +43,7 @@ export async function runAudit(flags: AuditFlags): Promise<void> {
   if (!await isDirectory(flags.data)) {
     throw new CliError(`no data directory at ${flags.data} (give --data DIR)`);
   }
-  const ledgerHead = await readLedgerHead(flags.data, flags.serverId);
+  const ledgerHead = await readLedgerHead(flags.data, flags.serverId, flags.db);
   const code = await runAuditCommand(
     { ...flags, dataDir: flags.data, ledgerHead },
     {
@@ -55,18 +57,25 @@ export async function runAudit(flags: AuditFlags): Promise<void> {
 }
 
 /** The head the ledger holds; without a ledger (a copied log) a cut tail goes unnoticed. */
-async function readLedgerHead(dataDir: string, serverId: string): Promise<ChainHead | undefined> {
-  const path = dataDirPaths(dataDir).ledger;
-  try {
-    await Deno.lstat(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    console.error(
-      `audit: warning: no ledger at ${path}: records cut off the end of the log cannot be noticed`,
-    );
-    return undefined;
+async function readLedgerHead(
+  dataDir: string,
+  serverId: string,
+  db: string | undefined,
+): Promise<ChainHead | undefined> {
+  const location = ledgerLocation(db, dataDirPaths(dataDir).ledger);
+  if (location.kind === "sqlite") {
+    try {
+      await Deno.lstat(location.path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      console.error(
+        `audit: warning: no ledger at ${location.path}: records cut off the end of the log ` +
+          "cannot be noticed",
+      );
+      return undefined;
+    }
   }
-  const store = await openSqliteStore(path);
+  const store = await openLedger(location);
   try {
     return await store.auditHead(serverId);
   } finally {

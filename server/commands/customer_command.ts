@@ -13,6 +13,8 @@ import { recordAdminAction } from "./admin_audit.ts";
 /** Flags of `bank customer add`. */
 export interface CustomerAddFlags {
   data: string;
+  /** A `postgres://` URL of a shared ledger; absent: SQLite in `data`. */
+  db?: string;
   deposit?: string;
   pinStdin?: boolean;
 }
@@ -41,7 +43,7 @@ export async function runCustomerAdd(name: string, flags: CustomerAddFlags): Pro
     } catch (error) {
       throw new CliError((error as Error).message);
     }
-  });
+  }, { db: flags.db });
   const event = { type: "customer_add", customer: name, openingCents };
   await recordAdminAction(flags.data, event, `Customer ${name} was added`);
   console.log(`Added customer ${name} with balance ${formatCents(openingCents)}.`);
@@ -61,9 +63,9 @@ async function readPinFor(name: string, fromStdin: boolean): Promise<string> {
 /**
  * Prints every customer with their balance.
  *
- * @param flags `data`: the data directory.
+ * @param flags `data`: the data directory; `db`: a shared ledger's URL.
  */
-export async function runCustomerList(flags: { data: string }): Promise<void> {
+export async function runCustomerList(flags: { data: string; db?: string }): Promise<void> {
   await withBankFiles(flags.data, async ({ store }) => {
     const customers = await store.listCustomers();
     if (customers.length === 0) {
@@ -81,5 +83,5 @@ export async function runCustomerList(flags: { data: string }): Promise<void> {
         }${locked}`,
       );
     }
-  });
+  }, { db: flags.db });
 }

@@ -26,9 +26,10 @@ export interface Demo {
  *
  * @param dataDir The data directory.
  * @param port The port the bank will listen on, written into the credential files.
+ * @param db A `postgres://` URL of a shared ledger; absent for the SQLite file.
  * @returns A printer for the commands to try.
  */
-export async function setUpDemo(dataDir: string, port: number): Promise<Demo> {
+export async function setUpDemo(dataDir: string, port: number, db?: string): Promise<Demo> {
   const server = `${BANK_HOST_DEFAULT}:${port === 0 ? BANK_PORT_DEFAULT : port}`;
   const credentials = await withBankFiles(dataDir, async (files) => {
     const paths = DEMO_ATM_IDS.map((id) => `${files.dataDir.paths.atms}/${id}.json`);
@@ -50,7 +51,7 @@ export async function setUpDemo(dataDir: string, port: number): Promise<Demo> {
       await createAtm(files, { id, servers: [server] });
     }
     return paths;
-  });
+  }, { db });
   return {
     print(port: number) {
       const lines = ["", "Demo bank is ready. Try it in other terminals:", ""];

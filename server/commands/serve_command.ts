@@ -7,12 +7,16 @@
 
 import type { RunningConsole } from "../console/console_server.ts";
 import { type Logger, stderrLogger } from "../logger.ts";
+import { dataDirPaths } from "../data_dir.ts";
+import { describeLedger, ledgerLocation } from "../ledger/open_ledger.ts";
 import { startBank } from "../serve.ts";
 import { setUpDemo } from "./demo_setup.ts";
 
 /** Flags of `bank serve`. */
 export interface ServeFlags {
   data: string;
+  /** A `postgres://` URL of a ledger shared with other servers; absent: SQLite in `data`. */
+  db?: string;
   host: string;
   port: number;
   demo?: boolean;
@@ -41,9 +45,10 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   const stop = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-  const demo = flags.demo ? await setUpDemo(flags.data, flags.port) : null;
+  const demo = flags.demo ? await setUpDemo(flags.data, flags.port, flags.db) : null;
   const running = await startBank({
     dataDir: flags.data,
+    db: flags.db,
     hostname: flags.host,
     port: flags.port,
     serverId: flags.serverId,
@@ -60,7 +65,12 @@ export async function runServe(flags: ServeFlags): Promise<void> {
       : { hostname: flags.consoleHost, port: flags.consolePort },
   });
   const addr = running.listener.addr;
-  logger.info("bank", "listening", { address: `${addr.hostname}:${addr.port}`, data: flags.data });
+  logger.info("bank", "listening", {
+    address: `${addr.hostname}:${addr.port}`,
+    data: flags.data,
+    ledger: describeLedger(ledgerLocation(flags.db, dataDirPaths(flags.data).ledger)),
+    server: flags.serverId,
+  });
   if (running.offlineKeyPath) {
     logger.warn("audit", "offline_key_created", {
       path: running.offlineKeyPath,

@@ -165,9 +165,10 @@ async function writeEntry(
     await tx`UPDATE accounts SET balance_cents = ${other.after} WHERE id = ${other.id}`;
   }
   const [{ id }] = await tx`
-    INSERT INTO entries (request_id, kind, atm_id, customer_id, counterparty_id, amount_cents)
+    INSERT INTO entries (request_id, kind, atm_id, customer_id, counterparty_id, amount_cents,
+      server_id)
     VALUES (${op.requestId}, ${op.kind}, ${op.atmId}, ${op.customerId}, ${recipientId},
-      ${op.amountCents})
+      ${op.amountCents}, ${op.serverId ?? null})
     RETURNING id`;
   const entryId = Number(id);
   await tx`INSERT INTO postings (entry_id, account_id, amount_cents, balance_after_cents)

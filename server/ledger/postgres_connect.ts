@@ -47,6 +47,8 @@ export function connectPostgres(url: string, max = POOL_CONNECTIONS_MAX): Sql {
     connect_timeout: CONNECT_TIMEOUT_S,
     idle_timeout: IDLE_TIMEOUT_S,
     onnotice: () => {},
+    // never from the environment: the driver's debug hook would see every query's parameters
+    debug: false,
     types: {
       bigint: {
         to: INT8_OID,

@@ -85,8 +85,18 @@ CREATE TABLE audit_heads (
   mac text NOT NULL
 );
 INSERT INTO accounts (name, kind) VALUES ('${HOUSE_CASH}', 'house'), ('${HOUSE_OPENING}', 'house');
-INSERT INTO schema_version (version) VALUES (${SCHEMA_VERSION});
+INSERT INTO schema_version (version) VALUES (1);
 `;
+
+/** Version 1 to 2: the server that committed each entry, and the bank key check. */
+const UPGRADE_TO_V2 = `
+ALTER TABLE entries ADD COLUMN server_id text;
+CREATE TABLE bank_key (key_check text NOT NULL);
+UPDATE schema_version SET version = 2;
+`;
+
+/** Each step upgrades from the version before it; index i takes version i + 1 to i + 2. */
+const UPGRADES = [UPGRADE_TO_V2];
 
 /** What a database holds, as far as the ledger is concerned. */
 type SchemaState =
@@ -94,27 +104,44 @@ type SchemaState =
   | { kind: "foreign" }
   | { kind: "ledger"; version: number | undefined };
 
+/** What {@link migratePostgres} did. */
+export interface MigrationResult {
+  /** The schema version now in place. */
+  version: number;
+  /** The version found before; 0 for an empty database. */
+  fromVersion: number;
+  /** True when this call created the schema. */
+  created: boolean;
+}
+
 /**
- * Creates the ledger schema in an empty database, or checks that an existing one is current.
- * Safe to run from several servers at once.
+ * Creates the ledger schema in an empty database, upgrades an older one, or checks that an
+ * existing one is current, all in one transaction. Safe to run from several servers at once.
  *
  * @param url A `postgres://` URL of the database.
- * @returns The schema version now in place and whether this call created it.
+ * @returns What was found and what is now in place.
  * @throws {LedgerError} "corrupt" for a database holding other tables, "schema_unknown" for a
  * version this code does not know, "unavailable" when the server cannot be reached.
  */
-export async function migratePostgres(url: string): Promise<{ version: number; created: boolean }> {
+export async function migratePostgres(url: string): Promise<MigrationResult> {
   const sql = connectPostgres(url, 1);
   try {
     return await sql.begin(async (tx) => {
       await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`;
       const state = await readSchemaState(tx);
+      let version = 0;
       if (state.kind === "empty") {
         await tx.unsafe(SCHEMA_V1);
-        return { version: SCHEMA_VERSION, created: true };
+        version = 1;
+      } else if (state.kind === "ledger" && isUpgradable(state.version)) {
+        version = state.version;
+      } else {
+        checkState(state, url);
+        version = SCHEMA_VERSION;
       }
-      checkState(state, url);
-      return { version: SCHEMA_VERSION, created: false };
+      const fromVersion = state.kind === "empty" ? 0 : version;
+      for (; version < SCHEMA_VERSION; version++) await tx.unsafe(UPGRADES[version - 1]);
+      return { version, fromVersion, created: state.kind === "empty" };
     });
   } catch (error) {
     if (error instanceof LedgerError) throw error;
@@ -136,12 +163,22 @@ export async function checkPostgresSchema(sql: Sql, url: string): Promise<void> 
   if (state.kind === "empty") {
     throw new LedgerError(
       "schema_missing",
-      `Database ${
-        describeServer(url)
-      } has no ledger yet: run the migration (migratePostgres) first`,
+      `Database ${describeServer(url)} has no ledger yet: run \`bank migrate --db URL\` first`,
+    );
+  }
+  if (state.kind === "ledger" && isUpgradable(state.version)) {
+    throw new LedgerError(
+      "schema_outdated",
+      `Database ${describeServer(url)} has ledger schema version ${state.version}; run ` +
+        `\`bank migrate --db URL\` to upgrade it to version ${SCHEMA_VERSION}`,
     );
   }
   checkState(state, url);
+}
+
+function isUpgradable(version: number | undefined): version is number {
+  return version !== undefined && Number.isInteger(version) && version >= 1 &&
+    version < SCHEMA_VERSION;
 }
 
 function checkState(state: SchemaState, url: string): void {

@@ -18,13 +18,14 @@ import {
   HISTORY_ITEMS_LIMIT_MAX,
   HOUSE_CASH,
   HOUSE_OPENING,
-  JOURNAL_ENTRIES_LIMIT_MAX,
   normaliseSince,
   quote,
   validateAtmId,
   validateChainHead,
   validateCustomerName,
   validateId,
+  validateJournalQuery,
+  validateKeyCheck,
   validateLimit,
   validateLockPolicy,
   validateNewCustomer,
@@ -236,18 +237,18 @@ class PostgresStore implements LedgerStore {
     });
   }
 
-  journalAfter(afterEntryId: number, limit: number): Promise<JournalEntry[]> {
+  journalAfter(afterEntryId: number, limit: number, committedBy?: string): Promise<JournalEntry[]> {
     return this.#run(async (sql) => {
-      if (!Number.isSafeInteger(afterEntryId) || afterEntryId < 0) {
-        throw new LedgerError("invalid_argument", `afterEntryId must be >= 0: got ${afterEntryId}`);
-      }
-      validateLimit(limit, JOURNAL_ENTRIES_LIMIT_MAX, "Journal limit");
+      validateJournalQuery(afterEntryId, limit, committedBy);
+      const server = committedBy ?? null;
       const rows = await sql`SELECT e.id, e.request_id, e.at, e.kind, e.atm_id, e.amount_cents,
-          owner.name AS owner_name, other.name AS other_name, p.balance_after_cents
+          e.server_id, owner.name AS owner_name, other.name AS other_name, p.balance_after_cents
         FROM entries e JOIN accounts owner ON owner.id = e.customer_id
         LEFT JOIN accounts other ON other.id = e.counterparty_id
         JOIN postings p ON p.entry_id = e.id AND p.account_id = e.customer_id
-        WHERE e.id > ${afterEntryId} ORDER BY e.id LIMIT ${limit}`;
+        WHERE e.id > ${afterEntryId}
+          AND (${server}::text IS NULL OR e.server_id = ${server} OR e.server_id IS NULL)
+        ORDER BY e.id LIMIT ${limit}`;
       return rows.map(toJournalEntry);
     });
   }
@@ -268,6 +269,20 @@ class PostgresStore implements LedgerStore {
       await sql`INSERT INTO audit_heads (server_id, seq, mac)
         VALUES (${head.serverId}, ${head.seq}, ${head.mac})
         ON CONFLICT (server_id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac`;
+    });
+  }
+
+  claimBankKeyCheck(check: string): Promise<string> {
+    return this.#run(async (sql) => {
+      validateKeyCheck(check);
+      // The table lock makes the first claim win when several servers start together.
+      return await sql.begin(async (tx) => {
+        await tx`LOCK TABLE bank_key IN EXCLUSIVE MODE`;
+        const [row] = await tx`SELECT key_check FROM bank_key`;
+        if (row) return String(row.key_check);
+        await tx`INSERT INTO bank_key (key_check) VALUES (${check})`;
+        return check;
+      });
     });
   }
 

@@ -8,6 +8,7 @@
 
 import postgres from "postgres";
 import { migratePostgres, openPostgresStore } from "./postgres_store.ts";
+import { SCHEMA_VERSION } from "./rules.ts";
 import { registerStoreSuite, type StoreFixture } from "./store_suite.ts";
 import {
   addTestCustomer,
@@ -183,9 +184,43 @@ Deno.test({
     withDatabase(async ({ url }) => {
       const runs = await Promise.all([migratePostgres(url), migratePostgres(url)]);
       assertEquals(runs.map((run) => run.created).sort(), [false, true], "created exactly once");
-      assertEquals((await migratePostgres(url)).version, 1, "version");
+      assertEquals((await migratePostgres(url)).version, SCHEMA_VERSION, "version");
       const store = await openPostgresStore(url);
       await store.close();
+    }),
+});
+
+/** Turns a current ledger back into schema version 1, as an older bank left it. */
+const DOWNGRADE_TO_V1 = `ALTER TABLE entries DROP COLUMN server_id; DROP TABLE bank_key;
+  UPDATE schema_version SET version = 1;`;
+
+Deno.test({
+  name: "openPostgresStore() refuses a version 1 ledger until migratePostgres() upgrades it",
+  ignore: !adminUrl,
+  fn: () =>
+    withDatabase(async ({ url }) => {
+      await migratePostgres(url);
+      const old = await openPostgresStore(url);
+      const alice = await addTestCustomer(old, "alice", 1_000);
+      await old.applyBatch([cashOp("withdraw", { customerId: alice, amountCents: 100 })]);
+      await old.close();
+      await rawExec(url, DOWNGRADE_TO_V1);
+      await assertLedgerError(openPostgresStore(url), "schema_outdated");
+      const migration = await migratePostgres(url);
+      assertEquals(
+        [migration.fromVersion, migration.version, migration.created],
+        [1, SCHEMA_VERSION, false],
+        "migration",
+      );
+      const store = await openPostgresStore(url);
+      try {
+        assertEquals(await store.balance(alice), 900, "balance kept");
+        const entries = await store.journalAfter(0, 10);
+        assertEquals(entries.map((entry) => entry.serverId), [null, null], "old entries");
+        assert((await store.checkInvariants()).ok, "invariants after the upgrade");
+      } finally {
+        await store.close();
+      }
     }),
 });
 

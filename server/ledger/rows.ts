@@ -79,7 +79,7 @@ export function toHistoryItem(row: Row, customerId: number): HistoryItem {
 /**
  * Maps an entry joined with its customer's posting.
  *
- * @param row `id, request_id, at, kind, atm_id, amount_cents, owner_name, other_name,
+ * @param row `id, request_id, at, kind, atm_id, amount_cents, server_id, owner_name, other_name,
  * balance_after_cents`.
  * @returns The journal entry.
  */
@@ -94,6 +94,7 @@ export function toJournalEntry(row: Row): JournalEntry {
     counterparty: stringOrNull(row.other_name),
     amountCents: Number(row.amount_cents),
     balanceAfterCents: Number(row.balance_after_cents),
+    serverId: stringOrNull(row.server_id),
   };
 }
 

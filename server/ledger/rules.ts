@@ -10,8 +10,12 @@ import { AMOUNT_CENTS_MAX, BALANCE_CENTS_MAX } from "../../lib/amount.ts";
 import type { PinHash } from "../auth/pin_hash.ts";
 import { LedgerError, type Operation, type OperationResult, type RefusalReason } from "./store.ts";
 
-/** Schema version this code reads and writes; a file or database with another is refused. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Schema version this code reads and writes. Version 2 added the server that committed each
+ * entry and the bank key check. An older ledger is upgraded (SQLite on open, PostgreSQL by
+ * `bank migrate`); a newer or unknown one is refused.
+ */
+export const SCHEMA_VERSION = 2;
 
 /** Customer names: 1-32 lower-case letters, digits, "_", "." or "-"; short enough for a screen. */
 export const CUSTOMER_NAME_PATTERN = /^[a-z0-9_.-]{1,32}$/;
@@ -129,6 +133,63 @@ export function validateOperation(op: Operation): void {
   }
   if (op.kind === "transfer" && typeof op.toName !== "string") {
     throw new LedgerError("invalid_argument", "Transfer recipient must be a name");
+  }
+  if (op.serverId !== undefined) validateServerId(op.serverId);
+}
+
+/**
+ * Checks the id of a bank server as stored with entries and audit heads.
+ *
+ * @param serverId The id.
+ * @throws {LedgerError} "invalid_argument".
+ */
+export function validateServerId(serverId: string): void {
+  if (
+    typeof serverId !== "string" || serverId.length === 0 ||
+    serverId.length > AUDIT_HEAD_CHARS_MAX
+  ) {
+    throw new LedgerError(
+      "invalid_argument",
+      `Server id must be 1-${AUDIT_HEAD_CHARS_MAX} characters: got ${quote(serverId)}`,
+    );
+  }
+}
+
+/**
+ * Checks the arguments of journalAfter().
+ *
+ * @param afterEntryId Entries after this id.
+ * @param limit Most entries.
+ * @param committedBy Optional server id filter.
+ * @throws {LedgerError} "invalid_argument".
+ */
+export function validateJournalQuery(
+  afterEntryId: number,
+  limit: number,
+  committedBy: string | undefined,
+): void {
+  if (!Number.isSafeInteger(afterEntryId) || afterEntryId < 0) {
+    throw new LedgerError("invalid_argument", `afterEntryId must be >= 0: got ${afterEntryId}`);
+  }
+  validateLimit(limit, JOURNAL_ENTRIES_LIMIT_MAX, "Journal limit");
+  if (committedBy !== undefined) validateServerId(committedBy);
+}
+
+/** Longest bank key check value; the bank stores 43 characters of base64url. */
+export const KEY_CHECK_CHARS_MAX = 128;
+
+/**
+ * Checks a bank key check value before it is stored.
+ *
+ * @param check The value.
+ * @throws {LedgerError} "invalid_argument".
+ */
+export function validateKeyCheck(check: string): void {
+  if (typeof check !== "string" || check.length === 0 || check.length > KEY_CHECK_CHARS_MAX) {
+    throw new LedgerError(
+      "invalid_argument",
+      `Bank key check must be 1-${KEY_CHECK_CHARS_MAX} characters`,
+    );
   }
 }
 

@@ -148,6 +148,7 @@ function postEntry(
     counterpartyId,
     op.amountCents,
     at,
+    op.serverId ?? null,
   );
   const entryId = Number(inserted.lastInsertRowid);
   for (const [accountId, cents, after] of postings) {

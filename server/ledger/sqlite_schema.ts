@@ -81,7 +81,14 @@ CREATE TABLE audit_heads (
   mac TEXT NOT NULL
 ) STRICT;
 INSERT INTO accounts (name, kind) VALUES ('${HOUSE_CASH}', 'house'), ('${HOUSE_OPENING}', 'house');
-INSERT INTO schema_version (version) VALUES (${SCHEMA_VERSION});
+INSERT INTO schema_version (version) VALUES (1);
+`;
+
+/** Version 1 to 2: the server that committed each entry, and the bank key check. */
+const UPGRADE_TO_V2 = `
+ALTER TABLE entries ADD COLUMN server_id TEXT;
+CREATE TABLE bank_key (key_check TEXT NOT NULL) STRICT;
+UPDATE schema_version SET version = 2;
 `;
 
 /**
@@ -137,13 +144,14 @@ function configure(db: DatabaseSync, path: string): void {
 }
 
 function ensureSchema(db: DatabaseSync, path: string): void {
-  if (listTables(db, path).length === 0) createSchema(db);
+  if (listTables(db, path).length === 0) inWriteTransaction(db, createSchema);
   const tables = listTables(db, path);
   if (!tables.includes("schema_version")) {
     throw new LedgerError("corrupt", `File ${path} is a SQLite database but not a ledger`);
   }
-  const rows = db.prepare("SELECT version FROM schema_version").all();
-  const version = rows.length === 1 ? rows[0].version : undefined;
+  // One bank server owns a SQLite ledger, so an older schema is upgraded in place.
+  if (readVersion(db) === 1) inWriteTransaction(db, upgradeToV2);
+  const version = readVersion(db);
   if (version !== SCHEMA_VERSION) {
     throw new LedgerError(
       "schema_unknown",
@@ -162,17 +170,31 @@ function listTables(db: DatabaseSync, path: string): string[] {
   }
 }
 
-function createSchema(db: DatabaseSync): void {
+function readVersion(db: DatabaseSync): unknown {
+  const rows = db.prepare("SELECT version FROM schema_version").all();
+  return rows.length === 1 ? rows[0].version : undefined;
+}
+
+function inWriteTransaction(db: DatabaseSync, body: (db: DatabaseSync) => void): void {
   db.exec("BEGIN IMMEDIATE");
   try {
-    // Another process may have created the schema while this one waited for the write lock.
-    const row = db.prepare("SELECT COUNT(*) AS n FROM sqlite_master").get();
-    if (row?.n === 0) db.exec(SCHEMA_V1);
+    body(db);
     db.exec("COMMIT");
   } catch (error) {
     db.exec("ROLLBACK");
     throw error;
   }
+}
+
+function createSchema(db: DatabaseSync): void {
+  // Another process may have created the schema while this one waited for the write lock.
+  const row = db.prepare("SELECT COUNT(*) AS n FROM sqlite_master").get();
+  if (row?.n === 0) db.exec(SCHEMA_V1);
+}
+
+function upgradeToV2(db: DatabaseSync): void {
+  // Another process may have upgraded while this one waited for the write lock.
+  if (readVersion(db) === 1) db.exec(UPGRADE_TO_V2);
 }
 
 function notALedger(path: string, cause: unknown): LedgerError {

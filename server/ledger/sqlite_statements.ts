@@ -13,8 +13,8 @@ const SQL = {
   houseAccountId: "SELECT id FROM accounts WHERE name = ? AND kind = 'house'",
   setBalance: "UPDATE accounts SET balance_cents = ? WHERE id = ? AND kind = 'customer'",
   insertEntry: `INSERT INTO entries
-    (request_id, kind, atm_id, customer_id, counterparty_id, amount_cents, at)
-    VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    (request_id, kind, atm_id, customer_id, counterparty_id, amount_cents, at, server_id)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   insertPosting: `INSERT INTO postings (entry_id, account_id, amount_cents, balance_after_cents)
     VALUES (?, ?, ?, ?)`,
   findRequest: `SELECT customer_id, atm_id, kind, amount_cents, to_name, entry_id, balance_cents,
@@ -56,12 +56,15 @@ const SQL = {
     JOIN accounts owner ON owner.id = e.customer_id
     LEFT JOIN accounts other ON other.id = e.counterparty_id
     WHERE p.account_id = ? ORDER BY p.entry_id DESC LIMIT ?`,
-  journalAfter: `SELECT e.id, e.request_id, e.at, e.kind, e.atm_id, e.amount_cents,
+  journalAfter: `SELECT e.id, e.request_id, e.at, e.kind, e.atm_id, e.amount_cents, e.server_id,
       owner.name AS owner_name, other.name AS other_name, p.balance_after_cents
     FROM entries e JOIN accounts owner ON owner.id = e.customer_id
     LEFT JOIN accounts other ON other.id = e.counterparty_id
     JOIN postings p ON p.entry_id = e.id AND p.account_id = e.customer_id
-    WHERE e.id > ? ORDER BY e.id LIMIT ?`,
+    WHERE e.id > $after AND ($server IS NULL OR e.server_id = $server OR e.server_id IS NULL)
+    ORDER BY e.id LIMIT $limit`,
+  bankKeyCheck: "SELECT key_check FROM bank_key",
+  insertBankKeyCheck: "INSERT INTO bank_key (key_check) VALUES (?)",
 } as const;
 
 /** The prepared statements, by name. */

@@ -17,13 +17,14 @@ import {
   HISTORY_ITEMS_LIMIT_MAX,
   HOUSE_CASH,
   HOUSE_OPENING,
-  JOURNAL_ENTRIES_LIMIT_MAX,
   normaliseSince,
   quote,
   validateAtmId,
   validateChainHead,
   validateCustomerName,
   validateId,
+  validateJournalQuery,
+  validateKeyCheck,
   validateLimit,
   validateLockPolicy,
   validateNewCustomer,
@@ -217,13 +218,15 @@ class SqliteStore implements LedgerStore {
     });
   }
 
-  journalAfter(afterEntryId: number, limit: number): Promise<JournalEntry[]> {
+  journalAfter(afterEntryId: number, limit: number, committedBy?: string): Promise<JournalEntry[]> {
     return this.#run(() => {
-      if (!Number.isSafeInteger(afterEntryId) || afterEntryId < 0) {
-        throw new LedgerError("invalid_argument", `afterEntryId must be >= 0: got ${afterEntryId}`);
-      }
-      validateLimit(limit, JOURNAL_ENTRIES_LIMIT_MAX, "Journal limit");
-      return this.#statements.journalAfter.all(afterEntryId, limit).map(toJournalEntry);
+      validateJournalQuery(afterEntryId, limit, committedBy);
+      const rows = this.#statements.journalAfter.all({
+        after: afterEntryId,
+        limit,
+        server: committedBy ?? null,
+      });
+      return rows.map(toJournalEntry);
     });
   }
 
@@ -239,6 +242,23 @@ class SqliteStore implements LedgerStore {
     return this.#run(() => {
       validateChainHead(head);
       this.#statements.setAuditHead.run(head.serverId, head.seq, head.mac);
+    });
+  }
+
+  claimBankKeyCheck(check: string): Promise<string> {
+    return this.#run(() => {
+      validateKeyCheck(check);
+      const db = this.#db!;
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        const row = this.#statements.bankKeyCheck.get();
+        if (!row) this.#statements.insertBankKeyCheck.run(check);
+        db.exec("COMMIT");
+        return row ? String(row.key_check) : check;
+      } catch (error) {
+        db.exec("ROLLBACK");
+        throw error;
+      }
     });
   }
 

@@ -1,4 +1,5 @@
 import { DatabaseSync } from "node:sqlite";
+import { SCHEMA_VERSION } from "./rules.ts";
 import { openSqliteStore } from "./sqlite_store.ts";
 import { registerStoreSuite, type StoreFixture } from "./store_suite.ts";
 import {
@@ -52,7 +53,7 @@ Deno.test("openSqliteStore() creates an owner-only file in WAL mode", async () =
     const version = db.prepare("SELECT version FROM schema_version").get()?.version;
     db.close();
     assertEquals(mode, "wal", "journal mode");
-    assertEquals(version, 1, "schema version");
+    assertEquals(version, SCHEMA_VERSION, "schema version");
   });
 });
 
@@ -72,6 +73,35 @@ Deno.test("openSqliteStore() keeps committed data across close and reopen", asyn
     } finally {
       await second.close();
     }
+  });
+});
+
+/** Turns a current ledger back into schema version 1, as an older bank left it. */
+const DOWNGRADE_TO_V1 = `ALTER TABLE entries DROP COLUMN server_id; DROP TABLE bank_key;
+  UPDATE schema_version SET version = 1;`;
+
+Deno.test("openSqliteStore() upgrades a version 1 ledger in place and keeps its data", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/ledger.sqlite`;
+    const old = await openSqliteStore(path);
+    const alice = await addTestCustomer(old, "alice", 1_000);
+    await old.applyBatch([cashOp("withdraw", { customerId: alice, amountCents: 100 })]);
+    await old.close();
+    rawExec(path, DOWNGRADE_TO_V1);
+    const store = await openSqliteStore(path);
+    try {
+      assertEquals(await store.balance(alice), 900, "balance kept");
+      const entries = await store.journalAfter(0, 10);
+      assertEquals(entries.map((entry) => entry.serverId), [null, null], "old entries: no server");
+      assertEquals(await store.claimBankKeyCheck("check"), "check", "bank key table exists");
+      assert((await store.checkInvariants()).ok, "invariants after the upgrade");
+    } finally {
+      await store.close();
+    }
+    const db = new DatabaseSync(path);
+    const version = db.prepare("SELECT version FROM schema_version").get()?.version;
+    db.close();
+    assertEquals(version, SCHEMA_VERSION, "schema version after the upgrade");
   });
 });
 

@@ -52,6 +52,8 @@ export type Operation =
     atmId: string;
     customerId: number;
     amountCents: number;
+    /** The bank server applying it, stored with its entry; not part of the request's identity. */
+    serverId?: string;
   }
   | {
     kind: "transfer";
@@ -60,6 +62,8 @@ export type Operation =
     customerId: number;
     toName: string;
     amountCents: number;
+    /** The bank server applying it, stored with its entry; not part of the request's identity. */
+    serverId?: string;
   };
 
 /** Why an operation was refused. Nothing was applied. */
@@ -105,6 +109,8 @@ export interface JournalEntry {
   amountCents: number;
   /** The customer's balance right after the entry. */
   balanceAfterCents: number;
+  /** The bank server that committed it; null for entries of administrative commands. */
+  serverId: string | null;
 }
 
 /** The last audit record a bank server made durable: its sequence number and chained MAC. */
@@ -121,6 +127,7 @@ export type LedgerErrorCode =
   | "unknown_customer"
   | "unknown_atm"
   | "schema_unknown"
+  | "schema_outdated"
   | "schema_missing"
   | "corrupt"
   | "invalid_name"
@@ -188,12 +195,23 @@ export interface LedgerStore {
   balance(customerId: number): Promise<number>;
   /** The customer's last `limit` entries (1 to HISTORY_ITEMS_LIMIT_MAX), newest first. */
   history(customerId: number, limit: number): Promise<HistoryItem[]>;
-  /** Journal entries with id > afterEntryId, oldest first (for audit-log reconciliation). */
-  journalAfter(afterEntryId: number, limit: number): Promise<JournalEntry[]>;
+  /**
+   * Journal entries with id > afterEntryId, oldest first (for audit-log reconciliation). With
+   * `committedBy`, only the entries that server committed and those of administrative commands
+   * (no server): what that server's audit log must hold when several servers share the ledger.
+   */
+  journalAfter(afterEntryId: number, limit: number, committedBy?: string): Promise<JournalEntry[]>;
   /** The audit head last stored for a server. */
   auditHead(serverId: string): Promise<ChainHead | undefined>;
   /** Stores a server's audit head, replacing the previous one. */
   setAuditHead(head: ChainHead): Promise<void>;
+  /**
+   * The check value of the bank key this ledger belongs to. The first call records `check`;
+   * every call returns what is recorded, so a server holding another bank key can tell.
+   *
+   * @throws {LedgerError} "invalid_argument" for an empty or over-long value.
+   */
+  claimBankKeyCheck(check: string): Promise<string>;
   /** Every customer by name. */
   listCustomers(): Promise<{ name: string; balanceCents: number; lockedUntil: number | null }[]>;
   /** Customers, money they hold, and entries made at or after `sinceIso`. */

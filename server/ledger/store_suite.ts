@@ -20,6 +20,7 @@ import {
 } from "./store_suite_helpers.ts";
 import { registerMoneyTests, registerRetryTests } from "./store_suite_money.ts";
 import { registerReadTests, registerTamperTests } from "./store_suite_reads.ts";
+import { registerServerTests } from "./store_suite_servers.ts";
 
 export type { StoreFixture };
 
@@ -65,6 +66,7 @@ export function registerStoreSuite(options: StoreSuiteOptions): void {
   registerConcurrencyTests(register);
   registerReadTests(register);
   registerTamperTests(register);
+  registerServerTests(register);
 }
 
 function registerCustomerTests(test: Register): void {
