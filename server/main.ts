@@ -153,7 +153,13 @@ function buildProgram(): Command {
 
   program.command("audit")
     .description("decrypt or verify the audit log")
-    .option(...dataOption)
+    .option(
+      "--data <dir>",
+      `data directory (default ${DATA_DIR_DEFAULT}); repeat it with --verify to check several ` +
+        "servers' logs together against the shared ledger",
+      (dir: string, dirs: string[]) => [...dirs, dir],
+      [] as string[],
+    )
     .option(...dbOption)
     .option("--decrypt", "print the decrypted events as JSON Lines, checking every MAC")
     .option("--verify", "check every record and print a summary")
@@ -161,7 +167,11 @@ function buildProgram(): Command {
     .option("--user <name>", "only events about this customer")
     .option("--pretty", "an aligned table instead of JSON Lines")
     .option("--offline-key <file>", "offline verification key: also check past epochs")
-    .option("--server-id <id>", "server whose chain head to check against", "bank-1")
+    .option(
+      "--server-id <id>",
+      "server whose chain head to check against (with several --data: read from each log)",
+      "bank-1",
+    )
     .action(runAudit);
   return program;
 }

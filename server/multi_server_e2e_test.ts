@@ -234,6 +234,40 @@ Deno.test({
       } finally {
         await store.close();
       }
+
+      // server 1 restarts (recovering the records the kill cut off); the two logs together
+      // then hold every committed entry
+      const restarted = await startBankProcess(dirs[0], ["--db", db, "--server-id", "bank-1"]);
+      assert(await restarted.stop() === 0, `server 1 restart:\n${restarted.log()}`);
+      const audit = ["audit", "--verify", "--data", dirs[0], "--data", dirs[1], "--db", db];
+      const verified = await bank(audit);
+      assert(/by none\n/.test(verified) && verified.includes(" 0 by none"), verified);
+      assert(verified.trimEnd().endsWith("result   OK"), verified);
+
+      // an entry that no log holds is reported with the server that committed it
+      const intruder = await openPostgresStore(db);
+      try {
+        const [alice] = await intruder.listCustomers();
+        const customer = await intruder.findCustomer(alice.name);
+        await intruder.applyBatch([{
+          kind: "deposit",
+          requestId: "not-in-any-log",
+          atmId: "atm-1",
+          customerId: customer!.id,
+          amountCents: 1,
+          serverId: "bank-3",
+        }]);
+      } finally {
+        await intruder.close();
+      }
+      const caught = await runCommand("bank", audit);
+      assert(caught.code === 1, `verify of a log-less entry exited ${caught.code}`);
+      assert(
+        /missing {2}entry \d+: deposit 0\.01 at \S+ by bank-3 request not-in-any-log/.test(
+          caught.stdout,
+        ),
+        caught.stdout,
+      );
     } finally {
       for (const server of servers) await server.kill().catch(() => {});
       await Deno.remove(root, { recursive: true });

@@ -11,11 +11,14 @@
 import { AUDIT_EXIT, type ChainHead, runAuditCommand } from "../audit/mod.ts";
 import { dataDirPaths } from "../data_dir.ts";
 import { ledgerLocation, openLedger } from "../ledger/open_ledger.ts";
+import { DATA_DIR_DEFAULT } from "../constants.ts";
+import { runAuditMulti } from "./audit_multi_command.ts";
 import { CliError, EXIT } from "./cli_error.ts";
 
 /** Flags of `bank audit`. */
 export interface AuditFlags {
-  data: string;
+  /** One data directory, or (with --verify) several servers' directories to check together. */
+  data: string | string[];
   /** A `postgres://` URL of a shared ledger; absent: SQLite in `data`. */
   db?: string;
   decrypt?: boolean;
@@ -30,12 +33,20 @@ export interface AuditFlags {
 /**
  * Runs the audit command; exits non-zero on the first problem.
  *
- * @param flags The command's flags.
+ * @param options The command's flags.
  * @throws {CliError} On a bad flag combination, a missing data directory, or a failed check.
  */
-export async function runAudit(flags: AuditFlags): Promise<void> {
+export async function runAudit(options: AuditFlags): Promise<void> {
+  const dirs = typeof options.data === "string" ? [options.data] : options.data;
+  const flags = { ...options, data: dirs.length === 0 ? DATA_DIR_DEFAULT : dirs[0] };
   if (Boolean(flags.decrypt) === Boolean(flags.verify)) {
     throw new CliError("give exactly one of --decrypt or --verify", EXIT.usage);
+  }
+  if (dirs.length > 1) {
+    if (!flags.verify || flags.offlineKey !== undefined) {
+      throw new CliError("several --data go with --verify, without --offline-key", EXIT.usage);
+    }
+    return await runAuditMulti({ dataDirs: dirs, db: flags.db });
   }
   if (flags.since !== undefined && Number.isNaN(Date.parse(flags.since))) {
     throw new CliError(`--since: not an ISO time: ${JSON.stringify(flags.since)}`, EXIT.usage);
