@@ -29,6 +29,20 @@ export const IDLE_TIMEOUT_MS_DEFAULT = 5 * 60_000;
  */
 export const CONNECTIONS_MAX_DEFAULT = 12_000;
 
+/**
+ * File descriptors kept free of ATM connections once the process ran out of them: the ledger, its
+ * WAL, the audit log and its next file, and the console need some. When `accept` first fails for
+ * want of a descriptor (the open-files limit is below `--connections-max`), the connection limit
+ * is lowered to the connections open then minus this.
+ */
+export const FILE_DESCRIPTORS_RESERVED = 128;
+
+/**
+ * Pause of the accept loop after `accept` itself failed (out of file descriptors, out of memory):
+ * long enough not to spin, short enough that service resumes as soon as connections close.
+ */
+export const ACCEPT_ERROR_PAUSE_MS = 100;
+
 /** Largest frame body the bank reads from an ATM; requests are small JSON objects. */
 export const BANK_FRAME_BYTES_MAX_DEFAULT = 16 * 1024;
 

@@ -35,6 +35,8 @@ export interface SpawnBankOptions {
    * inherited from the caller.
    */
   openFilesMax?: number;
+  /** A umask (octal text such as "000") to start the bank with; default inherited. */
+  umask?: string;
 }
 
 /** Every bank process started here that has not ended yet, for {@link killLiveBanks}. */
@@ -222,11 +224,18 @@ export function spawnBank(options: SpawnBankOptions): BankRun {
     "0",
     ...(options.args ?? []),
   ];
-  const limit = options.openFilesMax;
-  const command = limit === undefined ? Deno.execPath() : "prlimit";
-  const args = limit === undefined
-    ? denoArgs
-    : [`--nofile=${limit}:${limit}`, Deno.execPath(), ...denoArgs];
+  let command = Deno.execPath();
+  let args = denoArgs;
+  if (options.openFilesMax !== undefined) {
+    const limit = options.openFilesMax;
+    args = [`--nofile=${limit}:${limit}`, command, ...args];
+    command = "prlimit";
+  }
+  if (options.umask !== undefined) {
+    if (!/^[0-7]{3,4}$/.test(options.umask)) throw new RangeError(`Bad umask: ${options.umask}`);
+    args = ["-c", `umask ${options.umask} && exec "$0" "$@"`, command, ...args];
+    command = "sh";
+  }
   const child = new Deno.Command(command, {
     args,
     cwd: REPO_ROOT,
