@@ -15,6 +15,7 @@
  */
 
 import { readSecretFile, writeSecretFile } from "../lib/mod.ts";
+import { LOG_FILE_PATTERN, PATHS } from "./audit/constants.ts";
 import { type BankSecrets, deriveBankSecrets } from "./bank_secrets.ts";
 
 /** Size of the bank-wide secret in bytes: a full 256-bit key. */
@@ -86,4 +87,47 @@ export async function openDataDir(root: string): Promise<DataDir> {
   const secrets = await deriveBankSecrets(raw);
   raw.fill(0);
   return { paths, secrets, created };
+}
+
+/** A data directory that was set up before has lost a part it cannot work without. */
+export class DataDirError extends Error {
+  /** Always "ledger_missing": the SQLite ledger file is gone. */
+  readonly code = "ledger_missing";
+
+  /** @param message What is missing and what to do. */
+  constructor(message: string) {
+    super(message);
+    this.name = "DataDirError";
+  }
+}
+
+async function hasAuditLogFiles(root: string): Promise<boolean> {
+  try {
+    for await (const entry of Deno.readDir(`${root}/${PATHS.logDir}`)) {
+      if (entry.isFile && LOG_FILE_PATTERN.test(entry.name)) return true;
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+  return false;
+}
+
+/**
+ * Refuses to let a SQLite ledger be created in a data directory that was in use before (its bank
+ * key existed already, or its audit log has records): the ledger file was lost or moved, and a
+ * new, empty one would silently drop every customer and balance.
+ *
+ * @param dataDir The data directory as {@link openDataDir} opened it.
+ * @throws {DataDirError} When the ledger file is missing from a directory in use.
+ */
+export async function assertSqliteLedgerKept(dataDir: DataDir): Promise<void> {
+  const { ledger, root } = dataDir.paths;
+  if (await exists(ledger)) return;
+  if (dataDir.created && !await hasAuditLogFiles(root)) return; // a new bank: created next
+  throw new DataDirError(
+    `The ledger ${ledger} is missing, but the data directory ${root} is in use (it has a bank ` +
+      `key or an audit log): restore ledger.sqlite from a backup. A new, empty ledger would ` +
+      `drop every customer and balance, so nothing was started or changed`,
+  );
 }

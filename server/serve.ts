@@ -8,7 +8,7 @@
 import { AuditLog, initAuditKeys } from "./audit/mod.ts";
 import { Bank } from "./bank.ts";
 import { checkBankKey, forgetNewBankKey } from "./bank_key_check.ts";
-import { dataDirPaths, openDataDir } from "./data_dir.ts";
+import { assertSqliteLedgerKept, dataDirPaths, openDataDir } from "./data_dir.ts";
 import { describeLedger, ledgerLocation, openLedger } from "./ledger/open_ledger.ts";
 import { BankListener, type ConnectionLimits } from "./listener.ts";
 import type { Logger } from "./logger.ts";
@@ -64,6 +64,7 @@ export async function startBank(options: ServeOptions): Promise<RunningBank> {
   const dataDir = await openDataDir(options.dataDir);
   let store: LedgerStore;
   try {
+    if (location.kind === "sqlite") await assertSqliteLedgerKept(dataDir);
     store = await openLedger(location);
   } catch (error) {
     await forgetNewBankKey(dataDir);

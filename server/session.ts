@@ -42,7 +42,6 @@ const REFUSAL_MESSAGES = {
   same_account: "You cannot transfer money to your own account.",
   balance_limit: "The receiving balance would exceed the bank's limit.",
   request_conflict: "This request id was already used for a different request.",
-  busy: "The bank cannot accept transactions right now. Nothing was applied; try again later.",
   internal: "The bank could not complete the request.",
 } as const;
 
@@ -111,6 +110,7 @@ export class Session {
       }
     } catch (error) {
       if (error instanceof ProtocolError) return error.code;
+      if (error instanceof BankUnavailableError) return "durability_lost";
       throw error;
     } finally {
       registry.close(channel.sessionId);
@@ -141,7 +141,10 @@ export class Session {
     if (error instanceof AmountError) {
       return { id: request.id, ok: false, error: "bad_amount", message: error.message };
     }
-    if (error instanceof BankUnavailableError) return refusal(request.id, "busy");
+    // The ledger may have committed this request before the audit log failed, so no answer can
+    // say "nothing was applied". The session ends unanswered: the ATM keeps the request in doubt
+    // and retries it under the same id, which a healthy bank answers with the first outcome.
+    if (error instanceof BankUnavailableError) throw error;
     this.#options.logger.warn("session", "internal_error", {
       atm: this.#channel.atmId,
       request: request.id,

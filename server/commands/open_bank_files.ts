@@ -7,7 +7,7 @@
  */
 
 import { checkBankKey, forgetNewBankKey } from "../bank_key_check.ts";
-import { type DataDir, dataDirPaths, openDataDir } from "../data_dir.ts";
+import { assertSqliteLedgerKept, type DataDir, dataDirPaths, openDataDir } from "../data_dir.ts";
 import { describeLedger, ledgerLocation, openLedger } from "../ledger/open_ledger.ts";
 import type { LedgerStore } from "../ledger/store.ts";
 
@@ -36,6 +36,7 @@ export async function withBankFiles<T>(
   const opened = await openDataDir(dataDir);
   let store: LedgerStore;
   try {
+    if (location.kind === "sqlite") await assertSqliteLedgerKept(opened);
     store = await openLedger(location);
   } catch (error) {
     await forgetNewBankKey(opened);

@@ -106,7 +106,7 @@ export async function openLedgerFile(path: string): Promise<DatabaseSync> {
   try {
     db = new DatabaseSync(path);
   } catch (error) {
-    throw notALedger(path, error);
+    throw (await unwritable(path)) ?? notALedger(path, error);
   }
   try {
     configure(db, path);
@@ -114,7 +114,26 @@ export async function openLedgerFile(path: string): Promise<DatabaseSync> {
     return db;
   } catch (error) {
     db.close();
-    throw error;
+    throw (await unwritable(path)) ?? error;
+  }
+}
+
+/**
+ * SQLite reports a file it cannot write (a read-only file system, no permission) as one it
+ * cannot open; this finds out which, so the operator is told the real problem.
+ *
+ * @returns The error to report when the file cannot be opened for writing, else null.
+ */
+async function unwritable(path: string): Promise<LedgerError | null> {
+  try {
+    const file = await Deno.open(path, { read: true, write: true });
+    file.close();
+    return null;
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return new LedgerError("unavailable", `Cannot open the ledger ${path} for writing: ${detail}`, {
+      cause: error,
+    });
   }
 }
 
