@@ -155,6 +155,15 @@ Deno.test({
         servers.push(await startBankProcess(dir, ["--db", db, "--server-id", `bank-${i + 1}`]));
       }
       const [one, two] = servers.map((server) => `127.0.0.1:${server.port}`);
+      // a third server under a running server's id is refused before it listens
+      const twin = await startBankProcess(`${root}/bank-data-3`, [
+        "--db",
+        db,
+        "--server-id",
+        "bank-2",
+      ])
+        .then((server) => server.kill().then(() => "started"), (error: Error) => error.message);
+      assert(twin.includes('server id "bank-2"'), `a second bank-2: ${twin}`);
       // every ATM lists both servers with server 1 first, so the kill cuts every one of them off
       const credentials: string[] = [];
       for (const [i] of CUSTOMERS.entries()) {

@@ -10,6 +10,7 @@ import { Bank } from "./bank.ts";
 import { checkBankKey, forgetNewBankKey } from "./bank_key_check.ts";
 import { assertSqliteLedgerKept, dataDirPaths, openDataDir } from "./data_dir.ts";
 import { describeLedger, ledgerLocation, openLedger } from "./ledger/open_ledger.ts";
+import { lockServerId, type ServerIdLock } from "./ledger/postgres_server_lock.ts";
 import { BankListener, type ConnectionLimits } from "./listener.ts";
 import type { Logger } from "./logger.ts";
 import type { LedgerStore } from "./ledger/store.ts";
@@ -72,6 +73,17 @@ export async function startBank(options: ServeOptions): Promise<RunningBank> {
   }
   let audit: AuditLog;
   let keys: Awaited<ReturnType<typeof initAuditKeys>>;
+  // on a shared ledger no other running server may use this server id
+  let serverLock: ServerIdLock | null = null;
+  if (location.kind === "postgres") {
+    try {
+      serverLock = await lockServerId(location.url, options.serverId);
+    } catch (error) {
+      await store.close();
+      await forgetNewBankKey(dataDir); // not yet recorded in the ledger
+      throw error;
+    }
+  }
   try {
     await checkBankKey(store, dataDir, describeLedger(location));
     keys = await initAuditKeys({ dataDir: options.dataDir });
@@ -84,6 +96,7 @@ export async function startBank(options: ServeOptions): Promise<RunningBank> {
     });
   } catch (error) {
     await store.close();
+    await serverLock?.release();
     throw error;
   }
   const bank = new Bank({
@@ -130,6 +143,7 @@ export async function startBank(options: ServeOptions): Promise<RunningBank> {
       await audit.close();
       await store.setAuditHead(audit.head());
       await store.close();
+      await serverLock?.release();
       throw error;
     }
   }
@@ -140,6 +154,7 @@ export async function startBank(options: ServeOptions): Promise<RunningBank> {
     await audit.close();
     await store.setAuditHead(audit.head());
     await store.close();
+    await serverLock?.release();
   };
   return {
     bank,

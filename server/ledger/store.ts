@@ -134,6 +134,7 @@ export type LedgerErrorCode =
   | "invalid_amount"
   | "invalid_argument"
   | "unavailable"
+  | "server_id_taken"
   | "closed";
 
 /** A ledger call that was refused or a ledger that cannot be used. Nothing was changed. */
