@@ -106,6 +106,18 @@ export class Bank {
   }
 
   /**
+   * Tells whether an ATM is still registered and not revoked; sessions ask again while they run,
+   * so a revocation also ends the sessions already open.
+   *
+   * @param atmId The authenticated ATM id of a session.
+   * @returns False for a revoked or removed ATM.
+   */
+  async isAtmActive(atmId: string): Promise<boolean> {
+    const atm = await this.#options.store.findAtm(atmId);
+    return atm !== undefined && !atm.revoked;
+  }
+
+  /**
    * Finds the pre-shared key of an ATM that exists and is not revoked.
    *
    * @param atmId The id the ATM sent in its hello.

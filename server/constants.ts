@@ -43,6 +43,13 @@ export const FILE_DESCRIPTORS_RESERVED = 128;
  */
 export const ACCEPT_ERROR_PAUSE_MS = 100;
 
+/**
+ * An open session checks at most this often, before it answers a request, that its ATM has not
+ * been revoked meanwhile (`bank atm revoke` runs in another process): revocation ends the
+ * sessions already open within this time, at the cost of one ledger lookup per interval.
+ */
+export const ATM_REVOCATION_CHECK_MS = 1_000;
+
 /** Largest frame body the bank reads from an ATM; requests are small JSON objects. */
 export const BANK_FRAME_BYTES_MAX_DEFAULT = 16 * 1024;
 

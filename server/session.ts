@@ -18,6 +18,7 @@ import { ProtocolError, type SecureChannel } from "../lib/mod.ts";
 import { AmountError } from "../lib/amount.ts";
 import { type Bank, BankUnavailableError } from "./bank.ts";
 import type { Customer, HistoryItem, OperationResult } from "./ledger/store.ts";
+import { ATM_REVOCATION_CHECK_MS } from "./constants.ts";
 import type { Logger } from "./logger.ts";
 import type { SessionRegistry } from "./session_registry.ts";
 
@@ -75,6 +76,8 @@ export class Session {
   readonly #channel: SecureChannel;
   readonly #options: SessionOptions;
   #customer: Customer | null = null;
+  /** When the ATM was last known not to be revoked; the handshake has just checked it. */
+  #atmCheckedAt = performance.now();
 
   /** Creates the session over an authenticated channel. */
   constructor(channel: SecureChannel, options: SessionOptions) {
@@ -106,6 +109,7 @@ export class Session {
           });
           return "bad_request";
         }
+        if (!await this.#atmStillActive()) return "atm_revoked";
         await channel.send(encodeMessage(await this.#answer(request)));
       }
     } catch (error) {
@@ -115,6 +119,18 @@ export class Session {
     } finally {
       registry.close(channel.sessionId);
     }
+  }
+
+  /**
+   * True unless the ATM was revoked since the last check. A revoked ATM's request goes
+   * unanswered and its session ends; a ledger that cannot tell also ends it (fail closed).
+   */
+  async #atmStillActive(): Promise<boolean> {
+    const now = performance.now();
+    if (now - this.#atmCheckedAt < ATM_REVOCATION_CHECK_MS) return true;
+    if (!await this.#options.bank.isAtmActive(this.#channel.atmId)) return false;
+    this.#atmCheckedAt = now;
+    return true;
   }
 
   async #answer(request: Request): Promise<Response> {
