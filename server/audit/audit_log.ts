@@ -14,7 +14,8 @@
  */
 
 import { AuditError } from "./audit_error.ts";
-import { auditPaths, epochMacKey, loadCipherKey, loadEpochState } from "./audit_keys.ts";
+import { auditPaths, loadCipherKey, loadEpochState } from "./audit_keys.ts";
+import { ChainMac } from "./chain_mac.ts";
 import type { AuditEvent, ChainHead } from "./audit_types.ts";
 import { ChainWriter, type PendingRecord } from "./chain_writer.ts";
 import {
@@ -156,7 +157,7 @@ export class AuditLog {
       now: options.now ?? (() => new Date()),
       cipherKey,
       epoch,
-      macKey: await epochMacKey(epoch.secret),
+      mac: await ChainMac.forEpoch(epoch.secret),
       file,
       fileIndex,
       fileBytes: bytes,

@@ -8,14 +8,14 @@
  */
 
 import { AuditError } from "./audit_error.ts";
-import { type Bytes, cbcEncrypt, hmacSign, randomBytes, toBase64Url } from "./audit_crypto.ts";
+import { type Bytes, cbcEncrypt, randomBytes, toBase64Url } from "./audit_crypto.ts";
 import {
   type AuditKeyPaths,
-  epochMacKey,
   type EpochState,
   nextEpochSecret,
   saveEpochState,
 } from "./audit_keys.ts";
+import { ChainMac } from "./chain_mac.ts";
 import { CRYPTO_WINDOW, EPOCH_AGE_MAX_MS, EPOCH_MAX, IV_BYTES } from "./constants.ts";
 import { logFileName, openLogFile } from "./log_files.ts";
 import { formatRecordLine, macInput, recordLineBytes } from "./record_format.ts";
@@ -47,7 +47,8 @@ export interface ChainWriterState {
   cipherKey: CryptoKey;
   /** The current epoch; its secret is zeroed when the epoch moves on or the writer closes. */
   epoch: EpochState;
-  macKey: CryptoKey;
+  /** The current epoch's MAC (synchronous, see chain_mac.ts). */
+  mac: ChainMac;
   file: Deno.FsFile;
   fileIndex: number;
   fileBytes: number;
@@ -97,7 +98,7 @@ export class ChainWriter {
           if (state.fileBytes > 0) await this.#rotate();
           expected = this.#lineBytes(record);
         }
-        const line = await this.#chain(record);
+        const line = this.#chain(record);
         if (line.length !== expected) throw new Error("Record line length is not as computed");
         lines.push(line);
         linesBytes += line.length;
@@ -138,11 +139,14 @@ export class ChainWriter {
     return { seq: pending.seq, iv, ct };
   }
 
-  /** MACs a record onto the chain with the current epoch's key: strictly in order. */
-  async #chain(record: Sealed): Promise<string> {
+  /**
+   * MACs a record onto the chain with the current epoch's key: strictly in order, and without
+   * yielding, so a batch's chain is not interleaved with the rest of the bank's work.
+   */
+  #chain(record: Sealed): string {
     const state = this.#state;
     const epoch = state.epoch.epoch;
-    const mac = await hmacSign(state.macKey, macInput({ ...record, epoch }, state.chainMac));
+    const mac = state.mac.sign(macInput({ ...record, epoch }, state.chainMac));
     state.chainMac = mac;
     return formatRecordLine({ ...record, epoch, mac });
   }
@@ -177,7 +181,7 @@ export class ChainWriter {
     const secret = await nextEpochSecret(current.secret);
     const next: EpochState = { epoch: current.epoch + 1, since: state.now(), secret };
     await saveEpochState(state.paths.epochKey, next);
-    state.macKey = await epochMacKey(secret);
+    state.mac = await ChainMac.forEpoch(secret);
     state.epoch = next;
     current.secret.fill(0);
   }
