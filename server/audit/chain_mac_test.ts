@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { epochMacKey } from "./audit_keys.ts";
 import { type Bytes, hmacSign, importMacKey } from "./audit_crypto.ts";
 import { ChainMac } from "./chain_mac.ts";
+import { ForwardKeyring, ServerKeyring } from "./keyring.ts";
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -56,4 +57,28 @@ Deno.test("ChainMac.forEpoch() derives the same key as epochMacKey()", async () 
 Deno.test("ChainMac refuses an empty key and one longer than a SHA-256 block", () => {
   assert.throws(() => new ChainMac(new Uint8Array(0)), RangeError);
   assert.throws(() => new ChainMac(new Uint8Array(65)), RangeError);
+});
+
+Deno.test("ForwardKeyring and ServerKeyring give the same key as ChainMac and as CryptoKey", async () => {
+  const root = crypto.getRandomValues(new Uint8Array(32));
+  const data = crypto.getRandomValues(new Uint8Array(200));
+  const forward = new ForwardKeyring(root, 0);
+  for (const epoch of [0, 3, 1]) {
+    const key = await forward.macKey(epoch);
+    const mac = await forward.chainMac(epoch);
+    assert.ok(key !== null && mac !== null);
+    const tag = await hmacSign(key, data);
+    assert.equal(hex(mac.sign(data)), hex(tag));
+    assert.ok(mac.verify(tag, data));
+    tag[0] ^= 1;
+    assert.ok(!mac.verify(tag, data), "a changed tag verifies");
+    assert.ok(!mac.verify(tag.subarray(1), data), "a short tag verifies");
+  }
+  forward.erase();
+  const server = new ServerKeyring({ epoch: 2, since: new Date(), secret: root.slice() });
+  assert.equal(await server.chainMac(1), null);
+  const serverMac = await server.chainMac(2);
+  const serverKey = await server.macKey(2);
+  assert.ok(serverMac !== null && serverKey !== null);
+  assert.equal(hex(serverMac.sign(data)), hex(await hmacSign(serverKey, data)));
 });

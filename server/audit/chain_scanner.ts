@@ -9,7 +9,7 @@
  */
 
 import { AuditError } from "./audit_error.ts";
-import { type Bytes, cbcDecrypt, hmacVerify } from "./audit_crypto.ts";
+import { type Bytes, cbcDecrypt } from "./audit_crypto.ts";
 import type { ChainHead } from "./audit_types.ts";
 import { CRYPTO_WINDOW, EPOCH_GAP_MAX, WRONG_KEY_FOLLOWERS } from "./constants.ts";
 import type { Keyring } from "./keyring.ts";
@@ -215,10 +215,10 @@ export class ChainScanner {
 
   async #enqueue(record: LogRecord, where: { file: string; line: number }): Promise<void> {
     const summary = this.#summary;
-    const key = await this.#options.keyring.macKey(record.epoch);
-    const mac = key === null
+    const chainMac = await this.#options.keyring.chainMac(record.epoch);
+    const mac = chainMac === null
       ? null
-      : hmacVerify(key, record.mac, macInput(record, summary.lastMac));
+      : Promise.resolve(chainMac.verify(record.mac, macInput(record, summary.lastMac)));
     const cipherKey = this.#options.cipherKey;
     const plain = cipherKey === undefined ? null : cbcDecrypt(cipherKey, record.iv, record.ct);
     this.#window.push({

@@ -7,6 +7,7 @@
 
 import type { Bytes } from "./audit_crypto.ts";
 import { epochMacKey, type EpochState, nextEpochSecret } from "./audit_keys.ts";
+import { ChainMac } from "./chain_mac.ts";
 
 /** MAC keys by epoch. */
 export interface Keyring {
@@ -17,6 +18,13 @@ export interface Keyring {
    * @returns The key, or null when this keyring cannot check that epoch.
    */
   macKey(epoch: number): Promise<CryptoKey | null>;
+  /**
+   * The same key as a synchronous {@link ChainMac}, which readers check each record with.
+   *
+   * @param epoch The record's epoch.
+   * @returns The MAC, or null when this keyring cannot check that epoch.
+   */
+  chainMac(epoch: number): Promise<ChainMac | null>;
   /** Newest epoch a record may carry, when known: nothing is written before its key exists. */
   readonly epochLimit: number | undefined;
   /** Whether every epoch can be checked. */
@@ -29,6 +37,7 @@ export interface Keyring {
 export class ServerKeyring implements Keyring {
   #epoch: number;
   #key: Promise<CryptoKey>;
+  #mac: Promise<ChainMac>;
 
   /**
    * Holds the current epoch's key.
@@ -38,6 +47,7 @@ export class ServerKeyring implements Keyring {
   constructor(state: EpochState) {
     this.#epoch = state.epoch;
     this.#key = epochMacKey(state.secret);
+    this.#mac = ChainMac.forEpoch(state.secret);
   }
 
   /** The current epoch. */
@@ -55,6 +65,11 @@ export class ServerKeyring implements Keyring {
     return epoch === this.#epoch ? this.#key : Promise.resolve(null);
   }
 
+  /** @inheritdoc */
+  chainMac(epoch: number): Promise<ChainMac | null> {
+    return epoch === this.#epoch ? this.#mac : Promise.resolve(null);
+  }
+
   /** Nothing raw is held: the CryptoKey is non-extractable. */
   erase(): void {}
 }
@@ -70,6 +85,7 @@ export class ForwardKeyring implements Keyring {
   #epoch: number;
   #secret: Bytes;
   #key: Promise<CryptoKey> | null = null;
+  #mac: Promise<ChainMac> | null = null;
 
   /**
    * Holds the secret of one epoch.
@@ -96,12 +112,28 @@ export class ForwardKeyring implements Keyring {
 
   /** @inheritdoc */
   async macKey(epoch: number): Promise<CryptoKey | null> {
-    if (epoch < this.#rootEpoch) return null; // the step is one-way: earlier epochs are gone
+    if (!await this.#moveTo(epoch)) return null;
+    this.#key ??= epochMacKey(this.#secret);
+    return await this.#key;
+  }
+
+  /** @inheritdoc */
+  async chainMac(epoch: number): Promise<ChainMac | null> {
+    if (epoch === this.#epoch && this.#mac !== null) return await this.#mac; // the common case
+    if (!await this.#moveTo(epoch)) return null;
+    this.#mac ??= ChainMac.forEpoch(this.#secret);
+    return await this.#mac;
+  }
+
+  /** Derives the secret of `epoch`; false when it lies before the root (out of reach). */
+  async #moveTo(epoch: number): Promise<boolean> {
+    if (epoch < this.#rootEpoch) return false; // the step is one-way: earlier epochs are gone
     if (epoch < this.#epoch) {
       this.#secret.fill(0); // readers go forward; going back starts again from the root
       this.#secret = this.#root.slice();
       this.#epoch = this.#rootEpoch;
       this.#key = null;
+      this.#mac = null;
     }
     while (this.#epoch < epoch) {
       const next = await nextEpochSecret(this.#secret);
@@ -109,9 +141,9 @@ export class ForwardKeyring implements Keyring {
       this.#secret = next;
       this.#epoch++;
       this.#key = null;
+      this.#mac = null;
     }
-    this.#key ??= epochMacKey(this.#secret);
-    return await this.#key;
+    return true;
   }
 
   /** Zeroes the secrets held. */
