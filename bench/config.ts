@@ -41,17 +41,17 @@ export interface BenchConfig {
 export const FULL_CONFIG: BenchConfig = {
   mode: "full",
   handshakeConcurrency: 16,
-  handshakeMs: 8_000,
+  handshakeMs: 6_000,
   roundTripLevels: [1, 10, 100],
-  roundTripMs: 6_000,
+  roundTripMs: 5_000,
   transactionLevels: [1, 10, 100, 1_000],
-  transactionMs: 10_000,
+  transactionMs: 8_000,
   warmupMs: 1_000,
   idleSessions: 10_000,
   idleSettleMs: 3_000,
   auditRecords: 1_000_000,
   fsyncMs: 5_000,
-  pgbenchSeconds: 10,
+  pgbenchSeconds: 8,
   pgbenchScale: 10,
 };
 

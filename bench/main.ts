@@ -11,7 +11,7 @@
 
 import { type BenchConfig, FULL_CONFIG, QUICK_CONFIG } from "./config.ts";
 import { describeMachine, formatMachine, type MachineInfo } from "./machine.ts";
-import { buildRows, formatTable } from "./report.ts";
+import { buildRows, formatMarkdownTable, formatTable } from "./report.ts";
 import { renderChart } from "./chart.ts";
 import type { BenchResults } from "./results_model.ts";
 import { runBenchmark } from "./run.ts";
@@ -36,7 +36,7 @@ function parseFlags(args: string[]): Flags {
       console.log(
         "Usage: deno task bench [--quick] [--out=NAME]\n\n" +
           "  --quick      smaller counts, same figures and ratios (under a minute)\n" +
-          "  --out=NAME   write bench/results/NAME.json and NAME.svg (default: latest)",
+          "  --out=NAME   write bench/results/NAME.json, NAME.svg and NAME.md (default: latest)",
       );
       Deno.exit(0);
     } else {
@@ -58,9 +58,14 @@ async function writeResults(results: BenchResults, name: string): Promise<string
   const rows = buildRows(results);
   const json = `${RESULTS_DIR}${name}.json`;
   const svg = `${RESULTS_DIR}${name}.svg`;
+  const markdown = `${RESULTS_DIR}${name}.md`;
   await Deno.writeTextFile(json, `${JSON.stringify({ schema: 1, ...results, rows }, null, 2)}\n`);
   await Deno.writeTextFile(svg, renderChart(rows, caption(results, results.machine)));
-  return [json, svg];
+  await Deno.writeTextFile(
+    markdown,
+    `${caption(results, results.machine)}\n\n${formatMarkdownTable(rows)}\n`,
+  );
+  return [json, svg, markdown];
 }
 
 async function main(args: string[]): Promise<void> {

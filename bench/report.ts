@@ -260,3 +260,46 @@ export function formatTable(rows: readonly ReportRow[]): string {
     values.map((value, i) => value.padEnd(widths[i])).join("  ").trimEnd();
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");
 }
+
+/**
+ * Formats the rows as a Markdown table, for docs/performance.md.
+ *
+ * @param rows The report rows.
+ * @returns The table.
+ */
+export function formatMarkdownTable(rows: readonly ReportRow[]): string {
+  const escape = (text: string) => text.replaceAll("|", "\\|");
+  const lines = [
+    "| Figure | Measured | Latency / detail | Baseline | Ratio | Target | Result |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const row of rows) {
+    const baseline = row.baseline === undefined
+      ? ""
+      : `${formatNumber(row.baselineValue)} ${row.baselineUnit ?? ""} ${row.baseline}`;
+    const ratio = row.ratio === undefined
+      ? ""
+      : row.ratio === null
+      ? "-"
+      : `${formatNumber(row.ratio)}x`;
+    const result = [
+      row.met === null ? "" : row.met ? "met" : "**not met**",
+      row.note ? `(${row.note})` : "",
+    ]
+      .filter((part) => part !== "").join(" ");
+    lines.push(
+      `| ${
+        [
+          row.figure,
+          `${formatNumber(row.value)} ${row.unit}`,
+          row.detail ?? "",
+          baseline,
+          ratio,
+          row.target ?? "",
+          result,
+        ].map(escape).join(" | ")
+      } |`,
+    );
+  }
+  return lines.join("\n");
+}

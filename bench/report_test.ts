@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../lib/_test_assert.ts";
 import { renderChart } from "./chart.ts";
 import type { ClosedLoopResult } from "./closed_loop.ts";
-import { buildRows, formatTable } from "./report.ts";
+import { buildRows, formatMarkdownTable, formatTable } from "./report.ts";
 import type { BenchResults } from "./results_model.ts";
 
 function loop(perSecond: number, p99Ms = 1): ClosedLoopResult {
@@ -107,4 +107,12 @@ Deno.test("renderChart() draws a bar per ratio and escapes text", () => {
     row.ratio !== undefined ? row.ratio !== null : row.targetRule && row.value !== null
   );
   assertEquals(bars.length, withValue.length + 3); // plus three legend swatches
+});
+
+Deno.test("formatMarkdownTable() writes a header, a rule and one row per figure", () => {
+  const rows = buildRows(results());
+  const lines = formatMarkdownTable(rows).split("\n");
+  assertEquals(lines.length, rows.length + 2);
+  assert(lines.every((line) => line.startsWith("| ") && line.endsWith(" |")));
+  assert(lines.some((line) => line.includes("**not met**")));
 });
