@@ -65,16 +65,19 @@ export async function withHostileBank(
       args: options.args,
       openFilesMax: options.openFilesMax ?? HOSTILE_BANK_OPEN_FILES,
     });
+    let failure: unknown = null;
     try {
       await work({ run, setup, port: run.port! });
       if (!run.running) throw new Error(`the bank died during the test:\n${run.logTail()}`);
       if (run.crashLines.length > 0) {
         throw new Error(`the bank logged a crash:\n${run.crashLines.join("\n")}`);
       }
-    } finally {
-      const code = await run.stop();
-      if (code !== 0) throw new Error(`the bank stopped with exit ${code}:\n${run.logTail()}`);
+    } catch (error) {
+      failure = error;
     }
+    const code = await run.stop();
+    if (failure !== null) throw failure;
+    if (code !== 0) throw new Error(`the bank stopped with exit ${code}:\n${run.logTail()}`);
     const ledger = await ledgerOf(dataDir);
     if (ledger.invariantProblems.length > 0) {
       throw new Error(`ledger invariants: ${ledger.invariantProblems.join("; ")}`);
