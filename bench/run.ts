@@ -175,6 +175,7 @@ export async function runBenchmark(
   resultsDir: string,
 ): Promise<BenchResults> {
   const startedAt = new Date();
+  await Deno.mkdir(resultsDir, { recursive: true });
   const scratch = await Deno.makeTempDir({ dir: resultsDir, prefix: "scratch-", suffix: ".tmp" });
   const notes: string[] = [];
   try {
