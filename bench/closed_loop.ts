@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { CpuPerOperation } from "./cpu.ts";
 import { type LatencySummary, summariseLatency } from "./stats.ts";
 
 /** One closed-loop run. */
@@ -29,6 +30,10 @@ export interface ClosedLoopResult extends LatencySummary {
   seconds: number;
   /** Operations per second in the measured window. */
   perSecond: number;
+  /** Operations finished over the whole run, warm-up included. */
+  completed: number;
+  /** CPU per completed operation, when the caller measured it (see cpu.ts). */
+  cpu?: CpuPerOperation;
   /** Operations that threw (a worker stops at its first failure). */
   failures: number;
   /** The first failure's message, for the report. */
@@ -55,6 +60,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
   const stopAt = measureFrom + measureMs;
   const latencies: number[] = [];
   let failures = 0;
+  let completed = 0;
   let firstFailure: string | undefined;
 
   const worker = async (index: number) => {
@@ -68,6 +74,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
         return;
       }
       const ended = performance.now();
+      completed++;
       if (ended >= measureFrom && ended <= stopAt) latencies.push(ended - began);
     }
   };
@@ -75,6 +82,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
   const seconds = measureMs / 1000;
   return {
     operations: latencies.length,
+    completed,
     seconds,
     perSecond: latencies.length / seconds,
     failures,

@@ -11,7 +11,7 @@
 
 import { type BenchConfig, FULL_CONFIG, QUICK_CONFIG } from "./config.ts";
 import { describeMachine, formatMachine, type MachineInfo } from "./machine.ts";
-import { buildRows, formatMarkdownTable, formatTable } from "./report.ts";
+import { buildRows, formatCpuTable, formatMarkdownTable, formatTable } from "./report.ts";
 import { renderChart } from "./chart.ts";
 import type { BenchResults } from "./results_model.ts";
 import { runBenchmark } from "./run.ts";
@@ -77,6 +77,9 @@ async function main(args: string[]): Promise<void> {
   const rows = buildRows(results);
   console.log("");
   console.log(formatTable(rows));
+  console.log("");
+  console.log("CPU time per operation (µs, all threads of each process):");
+  console.log(formatCpuTable(results));
   console.log("");
   for (const note of results.notes) console.log(`note: ${note}`);
   const load = results.loadAverageEnd.map((v) => v.toFixed(2)).join(" ");

@@ -303,3 +303,34 @@ export function formatMarkdownTable(rows: readonly ReportRow[]): string {
   }
   return lines.join("\n");
 }
+
+/**
+ * Formats the CPU each side spent per operation, for every measurement that has it, as Markdown.
+ *
+ * @param results What the run measured.
+ * @returns The table: figure, bank and ATMs, TLS server and clients (microseconds).
+ */
+export function formatCpuTable(results: BenchResults): string {
+  const us = (value: number | undefined) => value === undefined ? "-" : formatNumber(value);
+  const lines = [
+    "| Measurement | bank µs/op | ATMs µs/op | TLS server µs/op | TLS clients µs/op |",
+    "| --- | --- | --- | --- | --- |",
+  ];
+  const add = (name: string, bank: ClosedLoopResult, tls?: ClosedLoopResult) => {
+    if (!bank.cpu && !tls?.cpu) return;
+    lines.push(
+      `| ${name} | ${us(bank.cpu?.serverUs)} | ${us(bank.cpu?.clientUs)} | ` +
+        `${us(tls?.cpu?.serverUs)} | ${us(tls?.cpu?.clientUs)} |`,
+    );
+  };
+  add(
+    `Handshakes, ${results.handshakes.concurrency} at once`,
+    results.handshakes.bank,
+    results.handshakes.tls,
+  );
+  for (const level of results.roundTrips) {
+    add(`Round trips, ${atms(level.atms)}`, level.bank, level.tls);
+  }
+  for (const level of results.transactions) add(`Transaction mix, ${atms(level.atms)}`, level.bank);
+  return lines.join("\n");
+}

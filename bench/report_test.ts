@@ -1,12 +1,13 @@
 import { assert, assertEquals } from "../lib/_test_assert.ts";
 import { renderChart } from "./chart.ts";
 import type { ClosedLoopResult } from "./closed_loop.ts";
-import { buildRows, formatMarkdownTable, formatTable } from "./report.ts";
+import { buildRows, formatCpuTable, formatMarkdownTable, formatTable } from "./report.ts";
 import type { BenchResults } from "./results_model.ts";
 
 function loop(perSecond: number, p99Ms = 1): ClosedLoopResult {
   return {
     operations: perSecond,
+    completed: perSecond,
     seconds: 1,
     perSecond,
     failures: 0,
@@ -107,6 +108,15 @@ Deno.test("renderChart() draws a bar per ratio and escapes text", () => {
     row.ratio !== undefined ? row.ratio !== null : row.targetRule && row.value !== null
   );
   assertEquals(bars.length, withValue.length + 3); // plus three legend swatches
+});
+
+Deno.test("formatCpuTable() lists the CPU per operation of both sides where it was measured", () => {
+  const measured = results();
+  measured.handshakes.bank.cpu = { serverUs: 2400, clientUs: 2100 };
+  measured.handshakes.tls.cpu = { serverUs: 900, clientUs: 800 };
+  const lines = formatCpuTable(measured).split("\n");
+  assertEquals(lines.length, 3);
+  assert(lines[2].includes("2,400") && lines[2].includes("900"));
 });
 
 Deno.test("formatMarkdownTable() writes a header, a rule and one row per figure", () => {

@@ -15,6 +15,7 @@ import { measureFsyncCeiling } from "./baselines/sqlite_fsync.ts";
 import { makeTlsMaterial, type TlsMaterial } from "./baselines/tls_certs.ts";
 import { type BankServer, startBankServer } from "./bank_server.ts";
 import { REPO_ROOT } from "./child.ts";
+import { withCpu } from "./cpu.ts";
 import { type BenchConfig, OPENING_CENTS } from "./config.ts";
 import type { MachineInfo } from "./machine.ts";
 import { type BenchAtm, provisionAtms } from "./provision.ts";
@@ -56,6 +57,7 @@ interface ChannelSetup {
   atms: BenchAtm[];
   tls: TlsMaterial;
   tlsPort: number;
+  tlsPid: number;
   sizes: MessageSizes;
 }
 
@@ -68,8 +70,14 @@ async function measureHandshakes(setup: ChannelSetup) {
   const concurrency = config.handshakeConcurrency;
   const window = windowOf(config, config.handshakeMs);
   progress(`handshakes, ${concurrency} at once: bank, then mutual TLS`);
-  const bankResult = await measureBankHandshakes(bank.port, atms, concurrency, window);
-  const tlsResult = await measureTlsHandshakes(tlsPort, tls, sizes, concurrency, window);
+  const bankResult = await withCpu(
+    bank.child.pid,
+    () => measureBankHandshakes(bank.port, atms, concurrency, window),
+  );
+  const tlsResult = await withCpu(
+    setup.tlsPid,
+    () => measureTlsHandshakes(tlsPort, tls, sizes, concurrency, window),
+  );
   return { concurrency, bank: bankResult, tls: tlsResult };
 }
 
@@ -85,15 +93,24 @@ async function measureWithSessions(
     const rtWindow = windowOf(config, config.roundTripMs);
     for (const level of config.roundTripLevels) {
       progress(`round trips, ${level} ATMs: bank, then mutual TLS`);
-      const bankResult = await measureBankRoundTrips(sessions.slice(0, level), rtWindow);
-      const tlsResult = await measureTlsRoundTrips(tlsPort, tls, sizes, level, rtWindow);
+      const bankResult = await withCpu(
+        bank.child.pid,
+        () => measureBankRoundTrips(sessions.slice(0, level), rtWindow),
+      );
+      const tlsResult = await withCpu(
+        setup.tlsPid,
+        () => measureTlsRoundTrips(tlsPort, tls, sizes, level, rtWindow),
+      );
       roundTrips.push({ atms: level, bank: bankResult, tls: tlsResult });
     }
     const transactions = [];
     const txWindow = windowOf(config, config.transactionMs);
     for (const level of config.transactionLevels) {
       progress(`durable transactions, ${level} ATMs`);
-      const result = await measureTransactions(sessions.slice(0, level), txWindow);
+      const result = await withCpu(
+        bank.child.pid,
+        () => measureTransactions(sessions.slice(0, level), txWindow),
+      );
       transactions.push({ atms: level, bank: result });
     }
     return { roundTrips, transactions };
@@ -103,13 +120,13 @@ async function measureWithSessions(
 }
 
 async function measureChannelAndTransactions(
-  setup: Omit<ChannelSetup, "tlsPort">,
+  setup: Omit<ChannelSetup, "tlsPort" | "tlsPid">,
 ): Promise<ChannelResults> {
   const tlsServer = await startTlsServer(setup.tls, setup.sizes);
   let handshakes;
   let withSessions;
   try {
-    const full = { ...setup, tlsPort: tlsServer.port };
+    const full = { ...setup, tlsPort: tlsServer.port, tlsPid: tlsServer.child.pid };
     handshakes = await measureHandshakes(full);
     withSessions = await measureWithSessions(full);
   } finally {
