@@ -41,4 +41,6 @@ export interface BenchResults {
   /** `bank audit --verify` on the benchmark bank's own log after the load. */
   bankAuditCheck: string;
   notes: string[];
+  /** Each step of the run and the second it began at. */
+  steps?: { step: string; startedSecond: number }[];
 }

@@ -29,8 +29,16 @@ import { measureTransactions } from "./workloads/transactions.ts";
 /** Open files the bench process needs besides its sessions (bank, pipes, files). */
 const FILES_SPARE = 200;
 
+/** When each step began, for the report: where the run's time goes. */
+const steps: { step: string; startedSecond: number }[] = [];
+let runStarted = performance.now();
+
 function progress(text: string): void {
   console.error(`bench: ${text}`);
+  steps.push({
+    step: text,
+    startedSecond: Math.round((performance.now() - runStarted) / 100) / 10,
+  });
 }
 
 /** The sizes of a balance request and its answer, as the ATMs send them. */
@@ -192,6 +200,8 @@ export async function runBenchmark(
   resultsDir: string,
 ): Promise<BenchResults> {
   const startedAt = new Date();
+  runStarted = performance.now();
+  steps.length = 0;
   await Deno.mkdir(resultsDir, { recursive: true });
   const scratch = await Deno.makeTempDir({ dir: resultsDir, prefix: "scratch-", suffix: ".tmp" });
   const notes: string[] = [];
@@ -249,6 +259,7 @@ export async function runBenchmark(
       audit,
       bankAuditCheck,
       notes,
+      steps: [...steps],
     };
   } finally {
     await Deno.remove(scratch, { recursive: true });
