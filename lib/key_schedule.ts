@@ -8,12 +8,15 @@
 import { concatBytes, utf8, wipeBytes } from "./bytes.ts";
 import {
   HASH_BYTES,
+  MAC_BYTES,
   MASTER_SECRET_BYTES,
   NONCE_BYTES,
   PSK_BYTES,
   X25519_KEY_BYTES,
 } from "./constants.ts";
 import { deriveHkdfBits, deriveHkdfKey, type HkdfKeyType, importHkdfKey } from "./hkdf.ts";
+import { importHmacSha256Key } from "./hmac.ts";
+import { HmacSha256State } from "./hmac_state.ts";
 
 /** Prefix of every HKDF label, so keys of this protocol never collide with any other use. */
 export const LABEL_PREFIX = "atm-bank/1 ";
@@ -35,6 +38,11 @@ export interface DirectionKeys {
   encryption: CryptoKey;
   /** HMAC-SHA256. */
   mac: CryptoKey;
+  /**
+   * The same MAC key as synchronous SHA-256 states, which the record layer uses when present
+   * (lib/hmac_state.ts); `deriveSessionKeys` always sets it.
+   */
+  macState?: HmacSha256State;
 }
 
 /** Everything derived from one handshake. */
@@ -109,14 +117,31 @@ export async function deriveSessionKeys(input: KeyScheduleInput): Promise<Sessio
     derive(LABELS.bankFinished, "hmac-sha256"),
     derive(LABELS.atmFinished, "hmac-sha256"),
     derive(LABELS.atmToBankEncryption, "aes-cbc-256"),
-    derive(LABELS.atmToBankMac, "hmac-sha256"),
+    deriveRecordMacKey(masterKey, LABELS.atmToBankMac),
     derive(LABELS.bankToAtmEncryption, "aes-cbc-256"),
-    derive(LABELS.bankToAtmMac, "hmac-sha256"),
+    deriveRecordMacKey(masterKey, LABELS.bankToAtmMac),
   ]);
   return {
     bankFinished,
     atmFinished,
-    atmToBank: { encryption: atmEnc, mac: atmMac },
-    bankToAtm: { encryption: bankEnc, mac: bankMac },
+    atmToBank: { encryption: atmEnc, ...atmMac },
+    bankToAtm: { encryption: bankEnc, ...bankMac },
   };
+}
+
+/**
+ * A record MAC key, derived as bytes (the same HKDF output `deriveKey` would use for a 256-bit
+ * HMAC key), held as a non-extractable `CryptoKey` and as synchronous SHA-256 states, and wiped.
+ */
+async function deriveRecordMacKey(
+  masterKey: CryptoKey,
+  label: string,
+): Promise<{ mac: CryptoKey; macState: HmacSha256State }> {
+  const info = LABEL_PREFIX + label;
+  const bytes = await deriveHkdfBits(masterKey, { salt: new Uint8Array(0), info }, MAC_BYTES);
+  try {
+    return { mac: await importHmacSha256Key(bytes), macState: new HmacSha256State(bytes) };
+  } finally {
+    wipeBytes(bytes);
+  }
 }

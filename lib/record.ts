@@ -6,6 +6,10 @@
  * or dropped record fails the MAC. The MAC is verified before any decryption: CBC without it
  * would be a padding oracle.
  *
+ * The MAC is computed from the direction's `macState` (synchronous SHA-256 states, see
+ * hmac_state.ts) when the keys carry it, as `deriveSessionKeys` always does, and through
+ * WebCrypto otherwise; both give the same tag. AES-CBC always goes through WebCrypto.
+ *
  * @module
  */
 
@@ -58,18 +62,18 @@ export function recordsMaxOf(recordsMax = RECORDS_PER_DIRECTION_MAX): number {
   return recordsMax;
 }
 
+/** The MAC input before IV and ciphertext: direction (1), sequence number (8), type (1). */
+function macHeader(direction: number, sequence: number, type: number): Bytes {
+  return concatBytes(new Uint8Array([direction]), u64ToBytes(sequence), new Uint8Array([type]));
+}
+
 function macInput(
   direction: number,
   sequence: number,
   type: number,
   ivAndCipher: Uint8Array,
 ): Bytes {
-  return concatBytes(
-    new Uint8Array([direction]),
-    u64ToBytes(sequence),
-    new Uint8Array([type]),
-    ivAndCipher,
-  );
+  return concatBytes(macHeader(direction, sequence, type), ivAndCipher);
 }
 
 /** Seals outgoing records of one direction and counts them. Not safe for concurrent use. */
@@ -114,10 +118,10 @@ export class RecordSealer {
       await crypto.subtle.encrypt({ name: "AES-CBC", iv }, this.#keys.encryption, payload),
     );
     const ivAndCipher = concatBytes(iv, cipher);
-    const mac = await hmacSha256(
-      this.#keys.mac,
-      macInput(this.#direction, sequence, type, ivAndCipher),
-    );
+    const state = this.#keys.macState;
+    const mac = state
+      ? state.sign(macHeader(this.#direction, sequence, type), ivAndCipher)
+      : await hmacSha256(this.#keys.mac, macInput(this.#direction, sequence, type, ivAndCipher));
     return concatBytes(ivAndCipher, mac);
   }
 }
@@ -159,8 +163,15 @@ export class RecordOpener {
     }
     const ivAndCipher = body.subarray(0, IV_BYTES + cipherBytes);
     const mac = body.subarray(IV_BYTES + cipherBytes);
-    const input = macInput(this.#direction, this.#sequence, type, ivAndCipher);
-    if (!await verifyHmacSha256(this.#keys.mac, mac, input)) {
+    const state = this.#keys.macState;
+    const verified = state
+      ? state.verify(mac, macHeader(this.#direction, this.#sequence, type), ivAndCipher)
+      : await verifyHmacSha256(
+        this.#keys.mac,
+        mac,
+        macInput(this.#direction, this.#sequence, type, ivAndCipher),
+      );
+    if (!verified) {
       throw new ProtocolError("bad_mac", `Record ${this.#sequence} MAC does not verify`);
     }
     this.#sequence++;
