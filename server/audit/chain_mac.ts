@@ -1,59 +1,34 @@
 /**
- * The audit chain's HMAC-SHA256 (RFC 2104), computed synchronously: the SHA-256
- * states after the inner and the outer key pad are built once per key epoch, and each record's
- * MAC continues copies of them (`node:crypto` `Hash.copy`, which clones the state natively).
+ * The audit chain's HMAC-SHA256, computed synchronously from the SHA-256 states after the key
+ * pads (`lib/hmac_state.ts`), for one key epoch.
  *
  * Why not WebCrypto here: the chain is strictly sequential (each MAC covers the previous one), so
  * a `crypto.subtle.sign` per record meant one thread hand-off and one trip through the bank's
  * busy event loop per record. Under load that made a batch's flush take tens of milliseconds, the
- * longest step of every durable transaction (docs/performance.md). Readers check with the same
+ * longest step of a durable transaction (docs/performance.md). Readers check with the same
  * construction, a few microseconds per record without a thread hand-off. The output is the same
  * HMAC, byte for byte.
- *
- * Note: the key pads exist in JavaScript memory only while the two states are built and are
- * zeroed at once; afterwards the key lives only inside the native hash states, as it lives inside
- * a `CryptoKey`.
  *
  * @module
  */
 
-import { createHash, type Hash, timingSafeEqual } from "node:crypto";
+import { HmacSha256State } from "../../lib/hmac_state.ts";
 import type { Bytes } from "./audit_crypto.ts";
 import { hkdfSha256 } from "./audit_crypto.ts";
-import { EPOCH_MAC_INFO, MAC_BYTES } from "./constants.ts";
-
-/** SHA-256 block size: the length of the HMAC key pads (RFC 2104 section 2). */
-const SHA256_BLOCK_BYTES = 64;
-
-/** Inner and outer pad bytes (RFC 2104 section 2). */
-const IPAD = 0x36;
-const OPAD = 0x5c;
+import { EPOCH_MAC_INFO } from "./constants.ts";
 
 /** HMAC-SHA256 with one key, synchronous. */
 export class ChainMac {
-  readonly #inner: Hash;
-  readonly #outer: Hash;
+  readonly #state: HmacSha256State;
 
   /**
-   * Builds the inner and outer states for a key.
+   * Builds the states for a key.
    *
    * @param key 1 to 64 key bytes (the audit log's keys are 32); the caller zeroes its copy.
    * @throws {RangeError} For an empty key or one longer than a SHA-256 block.
    */
   constructor(key: Uint8Array) {
-    if (key.length === 0 || key.length > SHA256_BLOCK_BYTES) {
-      throw new RangeError(`HMAC key must be 1 to ${SHA256_BLOCK_BYTES} bytes: got ${key.length}`);
-    }
-    const innerPad = new Uint8Array(SHA256_BLOCK_BYTES).fill(IPAD);
-    const outerPad = new Uint8Array(SHA256_BLOCK_BYTES).fill(OPAD);
-    for (let i = 0; i < key.length; i++) {
-      innerPad[i] ^= key[i];
-      outerPad[i] ^= key[i];
-    }
-    this.#inner = createHash("sha256").update(innerPad);
-    this.#outer = createHash("sha256").update(outerPad);
-    innerPad.fill(0);
-    outerPad.fill(0);
+    this.#state = new HmacSha256State(key);
   }
 
   /**
@@ -78,9 +53,7 @@ export class ChainMac {
    * @returns The 32-byte tag.
    */
   sign(data: Uint8Array): Bytes {
-    const innerHash = this.#inner.copy().update(data).digest();
-    const tag = this.#outer.copy().update(innerHash).digest();
-    return new Uint8Array(tag.buffer, tag.byteOffset, tag.length).slice();
+    return this.#state.sign(data);
   }
 
   /**
@@ -91,7 +64,6 @@ export class ChainMac {
    * @returns Whether it verifies; a tag of the wrong length never does.
    */
   verify(tag: Uint8Array, data: Uint8Array): boolean {
-    if (tag.length !== MAC_BYTES) return false;
-    return timingSafeEqual(this.sign(data), tag);
+    return this.#state.verify(tag, data);
   }
 }
