@@ -24,6 +24,7 @@ import {
 import { ProtocolError } from "./errors.ts";
 import type { DirectionKeys } from "./key_schedule.ts";
 import { hmacSha256, verifyHmacSha256 } from "./hmac.ts";
+import { HmacSha256State } from "./hmac_state.ts";
 
 /** Direction byte on the MAC input, so a record can never be reflected back to its sender. */
 export const Direction = {
@@ -62,6 +63,19 @@ export function recordsMaxOf(recordsMax = RECORDS_PER_DIRECTION_MAX): number {
   return recordsMax;
 }
 
+/**
+ * What a sealer or opener keeps of its direction's keys: only what it uses, so a session does not
+ * hold on to a MAC `CryptoKey` it never calls (idle sessions are counted in kilobytes).
+ */
+interface HeldKeys {
+  encryption: CryptoKey;
+  mac: HmacSha256State | CryptoKey;
+}
+
+function heldKeys(keys: DirectionKeys): HeldKeys {
+  return { encryption: keys.encryption, mac: keys.macState ?? keys.mac };
+}
+
 /** The MAC input before IV and ciphertext: direction (1), sequence number (8), type (1). */
 function macHeader(direction: number, sequence: number, type: number): Bytes {
   return concatBytes(new Uint8Array([direction]), u64ToBytes(sequence), new Uint8Array([type]));
@@ -79,7 +93,7 @@ function macInput(
 /** Seals outgoing records of one direction and counts them. Not safe for concurrent use. */
 export class RecordSealer {
   readonly #direction: DirectionValue;
-  readonly #keys: DirectionKeys;
+  readonly #keys: HeldKeys;
   readonly #recordsMax: number;
   #sequence = 0;
 
@@ -90,7 +104,7 @@ export class RecordSealer {
    */
   constructor(options: RecordKeyOptions) {
     this.#direction = options.direction;
-    this.#keys = options.keys;
+    this.#keys = heldKeys(options.keys);
     this.#recordsMax = recordsMaxOf(options.recordsMax);
   }
 
@@ -118,10 +132,10 @@ export class RecordSealer {
       await crypto.subtle.encrypt({ name: "AES-CBC", iv }, this.#keys.encryption, payload),
     );
     const ivAndCipher = concatBytes(iv, cipher);
-    const state = this.#keys.macState;
-    const mac = state
-      ? state.sign(macHeader(this.#direction, sequence, type), ivAndCipher)
-      : await hmacSha256(this.#keys.mac, macInput(this.#direction, sequence, type, ivAndCipher));
+    const key = this.#keys.mac;
+    const mac = key instanceof HmacSha256State
+      ? key.sign(macHeader(this.#direction, sequence, type), ivAndCipher)
+      : await hmacSha256(key, macInput(this.#direction, sequence, type, ivAndCipher));
     return concatBytes(ivAndCipher, mac);
   }
 }
@@ -129,7 +143,7 @@ export class RecordSealer {
 /** Verifies and decrypts incoming records of one direction, in order. Not safe for concurrent use. */
 export class RecordOpener {
   readonly #direction: DirectionValue;
-  readonly #keys: DirectionKeys;
+  readonly #keys: HeldKeys;
   readonly #recordsMax: number;
   #sequence = 0;
 
@@ -140,7 +154,7 @@ export class RecordOpener {
    */
   constructor(options: RecordKeyOptions) {
     this.#direction = options.direction;
-    this.#keys = options.keys;
+    this.#keys = heldKeys(options.keys);
     this.#recordsMax = recordsMaxOf(options.recordsMax);
   }
 
@@ -163,11 +177,11 @@ export class RecordOpener {
     }
     const ivAndCipher = body.subarray(0, IV_BYTES + cipherBytes);
     const mac = body.subarray(IV_BYTES + cipherBytes);
-    const state = this.#keys.macState;
-    const verified = state
-      ? state.verify(mac, macHeader(this.#direction, this.#sequence, type), ivAndCipher)
+    const key = this.#keys.mac;
+    const verified = key instanceof HmacSha256State
+      ? key.verify(mac, macHeader(this.#direction, this.#sequence, type), ivAndCipher)
       : await verifyHmacSha256(
-        this.#keys.mac,
+        key,
         mac,
         macInput(this.#direction, this.#sequence, type, ivAndCipher),
       );
