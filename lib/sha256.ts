@@ -1,9 +1,15 @@
 /**
- * SHA-256 through WebCrypto.
+ * SHA-256, computed synchronously by `node:crypto`.
+ *
+ * Why not WebCrypto: the handshake hashes its transcript three times per side, and a
+ * `crypto.subtle.digest` call costs a promise and a thread hand-off, several times the hashing of
+ * a few hundred bytes (docs/performance.md). Only public data is hashed here (transcripts); keys
+ * and MACs stay with WebCrypto and lib/hmac_state.ts.
  *
  * @module
  */
 
+import { createHash } from "node:crypto";
 import type { Bytes } from "./bytes.ts";
 
 /**
@@ -18,8 +24,9 @@ import type { Bytes } from "./bytes.ts";
  * ```
  *
  * @param data The bytes to hash.
- * @returns The 32-byte digest.
+ * @returns The 32-byte digest (a promise, as callers written for WebCrypto expect).
  */
-export async function sha256(data: Uint8Array<ArrayBuffer>): Promise<Bytes> {
-  return new Uint8Array(await crypto.subtle.digest({ name: "SHA-256" }, data));
+export function sha256(data: Uint8Array<ArrayBuffer>): Promise<Bytes> {
+  const digest = createHash("sha256").update(data).digest();
+  return Promise.resolve(new Uint8Array(digest.buffer, digest.byteOffset, digest.length).slice());
 }
