@@ -58,8 +58,17 @@ class Terminal {
   }
 }
 
-/** Moves the menu cursor from Balance to the entry at `index` and confirms it. */
+/** A prompt waiting for input: clack marks the active one with a filled diamond. */
+function active(question: string): RegExp {
+  return new RegExp(`◆\\s+${question}`);
+}
+
+/**
+ * Waits for the menu to be active, then moves its cursor from Balance to the entry at `index`
+ * and confirms it. Keys sent before the menu is drawn would be lost.
+ */
 async function choose(terminal: Terminal, index: number): Promise<void> {
+  await terminal.waitFor(active("What would you like to do\\?"));
   await terminal.type("", ...Array(index).fill("Down"), "Enter");
 }
 
@@ -85,13 +94,13 @@ Deno.test("atm menu in a terminal: PIN without echo, every operation, a bad amou
     // Keep the pane open after the ATM exits so its last words can be read.
     await terminal.start(`cd '${REPO_ROOT}' && ${atm}; echo "ATM EXITED $?"; sleep 60`);
 
-    await terminal.waitFor(/User name/i);
+    await terminal.waitFor(active("User name"));
     await terminal.type("alice", "Enter");
-    await terminal.waitFor(/PIN/);
+    await terminal.waitFor(active("PIN"));
     await terminal.type("9999", "Enter");
-    await terminal.waitFor(/User name/i, 2);
+    await terminal.waitFor(active("User name"));
     await terminal.type("alice", "Enter");
-    await terminal.waitFor(/PIN/, 2);
+    await terminal.waitFor(active("PIN"));
     await terminal.type("1111", "Enter");
     const welcome = await terminal.waitFor(/Welcome, alice/);
     ok(!welcome.includes("1111"), `the PIN was echoed:\n${welcome}`);
@@ -100,12 +109,12 @@ Deno.test("atm menu in a terminal: PIN without echo, every operation, a bad amou
     await terminal.waitFor(/Balance: 1000\.00/);
 
     await choose(terminal, MENU.deposit);
-    await terminal.waitFor(/Amount to deposit/);
+    await terminal.waitFor(active("Amount to deposit"));
     await terminal.type("12.50", "Enter");
     await terminal.waitFor(/Deposited 12\.50\. Balance: 1012\.50/);
 
     await choose(terminal, MENU.withdraw);
-    await terminal.waitFor(/Amount to withdraw/);
+    await terminal.waitFor(active("Amount to withdraw"));
     await terminal.type("1.234", "Enter");
     await terminal.waitFor(/two decimal|decimal places|at most 2/i);
     // The prompt stays open after a refused amount: type a good one.
@@ -114,15 +123,19 @@ Deno.test("atm menu in a terminal: PIN without echo, every operation, a bad amou
     await terminal.waitFor(/Withdrew 2\.50\..*Balance: 1010\.00/);
 
     await choose(terminal, MENU.transfer);
-    await terminal.waitFor(/(Recipient|To whom|Transfer to)/i);
+    await terminal.waitFor(active("Transfer to"));
     await terminal.type("bob", "Enter");
-    await terminal.waitFor(/Amount to transfer/i);
+    await terminal.waitFor(active("Amount to transfer"));
     await terminal.type("10.00", "Enter");
     await terminal.waitFor(/Transferred 10\.00 to bob\..*Balance: 1000\.00/);
 
     await choose(terminal, MENU.history);
-    const statement = await terminal.waitFor(/bob/);
-    ok(/12\.50/.test(statement) && /2\.50/.test(statement), statement);
+    const screen = await terminal.waitFor(/Date \(UTC\)\s+Transaction[\s\S]*1000\.00/);
+    const statement = screen.slice(screen.lastIndexOf("Date (UTC)"));
+    for (const balance of ["1012.50", "1010.00", "1000.00"]) {
+      ok(statement.includes(balance), `statement lacks balance ${balance}:\n${statement}`);
+    }
+    ok(/bob/.test(statement), `statement lacks the transfer to bob:\n${statement}`);
 
     await choose(terminal, MENU.quit);
     const end = await terminal.waitFor(/ATM EXITED \d+/);
