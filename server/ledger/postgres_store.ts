@@ -268,7 +268,8 @@ class PostgresStore implements LedgerStore {
       validateChainHead(head);
       await sql`INSERT INTO audit_heads (server_id, seq, mac)
         VALUES (${head.serverId}, ${head.seq}, ${head.mac})
-        ON CONFLICT (server_id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac`;
+        ON CONFLICT (server_id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac
+        WHERE excluded.seq > audit_heads.seq`;
     });
   }
 

@@ -44,7 +44,8 @@ const SQL = {
   revokeAtm: "UPDATE atms SET revoked = 1 WHERE id = ?",
   auditHead: "SELECT server_id, seq, mac FROM audit_heads WHERE server_id = ?",
   setAuditHead: `INSERT INTO audit_heads (server_id, seq, mac) VALUES (?, ?, ?)
-    ON CONFLICT (server_id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac`,
+    ON CONFLICT (server_id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac
+    WHERE excluded.seq > audit_heads.seq`,
   listCustomers: `SELECT a.name, a.balance_cents, c.locked_until FROM accounts a
     JOIN customers c ON c.account_id = a.id ORDER BY a.name`,
   totals: `SELECT COUNT(*) AS customers, COALESCE(SUM(balance_cents), 0) AS held_cents

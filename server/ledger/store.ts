@@ -204,7 +204,12 @@ export interface LedgerStore {
   journalAfter(afterEntryId: number, limit: number, committedBy?: string): Promise<JournalEntry[]>;
   /** The audit head last stored for a server. */
   auditHead(serverId: string): Promise<ChainHead | undefined>;
-  /** Stores a server's audit head, replacing the previous one. */
+  /**
+   * Stores a server's audit head when its seq is above the stored one; an older or equal head
+   * changes nothing. Flushes that finish together (group commit, console sign-in, auto-flush)
+   * store their heads without an order between them, and on PostgreSQL each may run on its own
+   * connection: the stored head must never move back, or a log cut back to it would pass.
+   */
   setAuditHead(head: ChainHead): Promise<void>;
   /**
    * The check value of the bank key this ledger belongs to. The first call records `check`;

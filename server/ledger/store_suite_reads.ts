@@ -121,6 +121,26 @@ export function registerReadTests(test: Register): void {
     );
   });
 
+  test("setAuditHead() never moves a server's head back", async (store) => {
+    await store.setAuditHead({ serverId: "bank-1", seq: 8, mac: "cc33" });
+    await store.setAuditHead({ serverId: "bank-1", seq: 7, mac: "aa11" });
+    await store.setAuditHead({ serverId: "bank-1", seq: 8, mac: "dd44" });
+    assertEquals(
+      await store.auditHead("bank-1"),
+      { serverId: "bank-1", seq: 8, mac: "cc33" },
+      "an older or equal head is ignored",
+    );
+    // started together, as flushes that finish together store their heads
+    const racingHeads = 20;
+    const heads = Array.from({ length: racingHeads }, (_, i) => ({
+      serverId: "bank-2",
+      seq: i + 1,
+      mac: `m${i + 1}`,
+    }));
+    await Promise.all(heads.map((head) => store.setAuditHead(head)));
+    assertEquals(await store.auditHead("bank-2"), heads.at(-1), "the newest head wins");
+  });
+
   test("listCustomers() and totals() report customers, money held and recent entries", async (store) => {
     const before = new Date(Date.now() - 1_000).toISOString();
     await addTestCustomer(store, "carol", 300);
