@@ -1,8 +1,6 @@
 // The audit page: asks the bank to verify its audit log and shows the verdict with its details.
 
-import { dateTime, el, getJson } from "./common.js";
-
-const byId = (id) => document.getElementById(id);
+import { byId, dateTime, el, getJson } from "./common.js";
 
 async function verify() {
   const button = byId("verify");

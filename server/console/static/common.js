@@ -18,6 +18,16 @@ export function el(tag, options = {}, children = []) {
   return node;
 }
 
+/**
+ * Finds an element of the page by its id.
+ *
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+export function byId(id) {
+  return document.getElementById(id);
+}
+
 /** A 24-hour clock: same width for every time, so the feed's time column stays narrow. */
 const CLOCK = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
 
@@ -62,14 +72,4 @@ export async function getJson(path) {
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(body.message ?? `The console answered ${response.status}`);
   return body;
-}
-
-/**
- * Replaces the children of a node.
- *
- * @param {Element} node
- * @param {Node[]} children
- */
-export function replaceChildren(node, children) {
-  node.replaceChildren(...children);
 }

@@ -1,9 +1,7 @@
 // The customer page: every customer with balance and lock state, and one customer's last
 // transactions on demand.
 
-import { dateTime, el, getJson } from "./common.js";
-
-const byId = (id) => document.getElementById(id);
+import { byId, dateTime, el, getJson } from "./common.js";
 
 const KIND_WORDS = {
   opening: "opening balance",

@@ -1,15 +1,13 @@
 // The live page: one server-sent event stream brings recent history on connect, then every new
 // bank event as it happens and, once a second, sessions, totals and the chart.
 
-import { el, timeOfDay } from "./common.js";
+import { byId, el, timeOfDay } from "./common.js";
 
 /** Feed lines kept on the page; the server sends at most 100 on connect. */
 const FEED_LINES_MAX = 200;
 
 /** Alert lines kept on the page. */
 const ALERT_LINES_MAX = 50;
-
-const byId = (id) => document.getElementById(id);
 
 const OP_WORDS = { deposit: "deposited", withdraw: "withdrew", transfer: "transferred" };
 
