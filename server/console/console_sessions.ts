@@ -12,6 +12,7 @@ import {
   SESSION_IDLE_MS,
   SESSION_LIFETIME_MS,
   SESSION_TOKEN_BYTES,
+  SESSION_TOKEN_CHARS_MAX,
   SESSIONS_MAX,
 } from "./constants.ts";
 
@@ -97,7 +98,9 @@ export class SessionTable {
   }
 
   async #find(token: string | undefined): Promise<OperatorSession | undefined> {
-    if (token === undefined || token.length === 0 || token.length > 128) return undefined;
+    if (token === undefined || token.length === 0 || token.length > SESSION_TOKEN_CHARS_MAX) {
+      return undefined;
+    }
     const key = await digest(token);
     const session = this.#sessions.get(key);
     if (session === undefined) return undefined;
@@ -115,7 +118,7 @@ export class SessionTable {
    * @returns The session that ended, if any.
    */
   async delete(token: string | undefined): Promise<OperatorSession | undefined> {
-    if (token === undefined || token.length > 128) return undefined;
+    if (token === undefined || token.length > SESSION_TOKEN_CHARS_MAX) return undefined;
     const key = await digest(token);
     const session = this.#sessions.get(key);
     this.#sessions.delete(key);

@@ -17,6 +17,12 @@ export const SESSION_COOKIE_NAME = "bank_console_session";
 /** Random bytes in a session token: 256 bits, beyond any guessing. */
 export const SESSION_TOKEN_BYTES = 32;
 
+/**
+ * Longest cookie value looked up as a session token. A real token is 43 base64url characters;
+ * anything much longer is refused before it is hashed.
+ */
+export const SESSION_TOKEN_CHARS_MAX = 128;
+
 /** A console session ends this long after sign-in, however active: one working day. */
 export const SESSION_LIFETIME_MS = 8 * 60 * 60_000;
 
