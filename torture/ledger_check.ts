@@ -41,12 +41,12 @@ export interface LedgerVerdict {
 }
 
 /**
- * Reads a snapshot of a ledger.
+ * Reads every journal entry of a ledger, oldest first, a page at a time.
  *
- * @param store An open ledger; nothing else should write to it meanwhile.
- * @returns The entries, balances and invariant check.
+ * @param store An open ledger.
+ * @returns All its entries.
  */
-export async function readLedgerSnapshot(store: LedgerStore): Promise<LedgerSnapshot> {
+export async function readWholeJournal(store: LedgerStore): Promise<JournalEntry[]> {
   const entries: JournalEntry[] = [];
   let after = 0;
   while (true) {
@@ -55,6 +55,17 @@ export async function readLedgerSnapshot(store: LedgerStore): Promise<LedgerSnap
     entries.push(...page);
     after = page[page.length - 1].entryId;
   }
+  return entries;
+}
+
+/**
+ * Reads a snapshot of a ledger.
+ *
+ * @param store An open ledger; nothing else should write to it meanwhile.
+ * @returns The entries, balances and invariant check.
+ */
+export async function readLedgerSnapshot(store: LedgerStore): Promise<LedgerSnapshot> {
+  const entries = await readWholeJournal(store);
   const balances = new Map<string, number>();
   for (const customer of await store.listCustomers()) {
     balances.set(customer.name, customer.balanceCents);

@@ -22,9 +22,9 @@ import { BankClientError, BankRefusalError } from "../atm/errors.ts";
 import { parseAmount } from "../lib/amount.ts";
 import { readCredential } from "../lib/mod.ts";
 import { openPostgresStore } from "../server/ledger/postgres_store.ts";
-import type { JournalEntry, LedgerStore } from "../server/ledger/store.ts";
 import { createTestDatabase, probePostgres } from "../server/testing/postgres_db.ts";
 import { type BankProcess, runCommand, startBankProcess } from "../server/testing/bank_process.ts";
+import { readWholeJournal } from "./ledger_check.ts";
 import { SeededRandom } from "./random.ts";
 
 /** Sizes of one run. */
@@ -65,9 +65,6 @@ const PIN = "4321";
 
 /** Largest random amount in cents. */
 const AMOUNT_CENTS_MAX = 5_000;
-
-/** Journal entries read per call. */
-const JOURNAL_PAGE = 10_000;
 
 /** An operation an ATM saw acknowledged. */
 interface Acknowledged {
@@ -157,15 +154,6 @@ async function runAtm(
   }
 }
 
-async function wholeJournal(store: LedgerStore): Promise<JournalEntry[]> {
-  const entries: JournalEntry[] = [];
-  for (let page = await store.journalAfter(0, JOURNAL_PAGE); page.length > 0;) {
-    entries.push(...page);
-    page = await store.journalAfter(page.at(-1)!.entryId, JOURNAL_PAGE);
-  }
-  return entries;
-}
-
 /** Compares the ledger with what the ATMs were told; returns the problems found. */
 async function checkLedger(
   url: string,
@@ -175,7 +163,7 @@ async function checkLedger(
   const problems: string[] = [];
   const store = await openPostgresStore(url);
   try {
-    const entries = (await wholeJournal(store)).filter((entry) => entry.kind !== "opening");
+    const entries = (await readWholeJournal(store)).filter((entry) => entry.kind !== "opening");
     const acknowledged = new Map(totals.acknowledged.map((op) => [op.id, op]));
     for (const entry of entries) {
       const op = acknowledged.get(entry.requestId ?? "");
@@ -230,7 +218,7 @@ class Servers {
   }
 }
 
-async function freePorts(count: number): Promise<number[]> {
+function freePorts(count: number): number[] {
   const listeners = Array.from({ length: count }, () => Deno.listen({ port: 0 }));
   const ports = listeners.map((listener) => (listener.addr as Deno.NetAddr).port);
   for (const listener of listeners) listener.close();
@@ -262,7 +250,7 @@ async function run(config: MultiTortureConfig, seed: number): Promise<boolean> {
       await Deno.copyFile(`${dirs[0]}/keys/bank.key`, `${dir}/keys/bank.key`);
       await Deno.chmod(`${dir}/keys/bank.key`, 0o600);
     }
-    const ports = await freePorts(config.servers);
+    const ports = freePorts(config.servers);
     for (const [i, port] of ports.entries()) await servers.start(i, port);
     const credentials: string[] = [];
     for (let i = 0; i < config.atms; i++) {
