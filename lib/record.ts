@@ -63,39 +63,56 @@ export function recordsMaxOf(recordsMax = RECORDS_PER_DIRECTION_MAX): number {
   return recordsMax;
 }
 
-/**
- * What a sealer or opener keeps of its direction's keys: only what it uses, so a session does not
- * hold on to a MAC `CryptoKey` it never calls (idle sessions are counted in kilobytes).
- */
-interface HeldKeys {
-  encryption: CryptoKey;
-  mac: HmacSha256State | CryptoKey;
-}
-
-function heldKeys(keys: DirectionKeys): HeldKeys {
-  return { encryption: keys.encryption, mac: keys.macState ?? keys.mac };
-}
-
 /** The MAC input before IV and ciphertext: direction (1), sequence number (8), type (1). */
 function macHeader(direction: number, sequence: number, type: number): Bytes {
   return concatBytes(new Uint8Array([direction]), u64ToBytes(sequence), new Uint8Array([type]));
 }
 
-function macInput(
-  direction: number,
-  sequence: number,
-  type: number,
-  ivAndCipher: Uint8Array,
-): Bytes {
-  return concatBytes(macHeader(direction, sequence, type), ivAndCipher);
+/**
+ * What a sealer and an opener both keep: the direction, only the keys they use (so a session does
+ * not hold on to a MAC `CryptoKey` it never calls: idle sessions are counted in kilobytes), the
+ * record limit and the next sequence number.
+ */
+class DirectionState {
+  readonly direction: DirectionValue;
+  readonly encryption: CryptoKey;
+  readonly #mac: HmacSha256State | CryptoKey;
+  readonly recordsMax: number;
+  /** The sequence number of the next record. */
+  sequence = 0;
+
+  constructor(options: RecordKeyOptions) {
+    this.direction = options.direction;
+    this.encryption = options.keys.encryption;
+    this.#mac = options.keys.macState ?? options.keys.mac;
+    this.recordsMax = recordsMaxOf(options.recordsMax);
+  }
+
+  /** True when the next record would pass the limit. */
+  get exhausted(): boolean {
+    return this.sequence >= this.recordsMax;
+  }
+
+  /** The MAC of record `sequence` of `type`, over its IV and ciphertext. */
+  async sign(sequence: number, type: number, ivAndCipher: Bytes): Promise<Bytes> {
+    const header = macHeader(this.direction, sequence, type);
+    return this.#mac instanceof HmacSha256State
+      ? this.#mac.sign(header, ivAndCipher)
+      : await hmacSha256(this.#mac, concatBytes(header, ivAndCipher));
+  }
+
+  /** Whether `mac` is the MAC of record `sequence` of `type`, over its IV and ciphertext. */
+  async verify(mac: Bytes, sequence: number, type: number, ivAndCipher: Bytes): Promise<boolean> {
+    const header = macHeader(this.direction, sequence, type);
+    return this.#mac instanceof HmacSha256State
+      ? this.#mac.verify(mac, header, ivAndCipher)
+      : await verifyHmacSha256(this.#mac, mac, concatBytes(header, ivAndCipher));
+  }
 }
 
 /** Seals outgoing records of one direction and counts them. Not safe for concurrent use. */
 export class RecordSealer {
-  readonly #direction: DirectionValue;
-  readonly #keys: HeldKeys;
-  readonly #recordsMax: number;
-  #sequence = 0;
+  readonly #state: DirectionState;
 
   /**
    * Creates a sealer starting at sequence number 0.
@@ -103,14 +120,12 @@ export class RecordSealer {
    * @param options Direction, keys and record limit.
    */
   constructor(options: RecordKeyOptions) {
-    this.#direction = options.direction;
-    this.#keys = heldKeys(options.keys);
-    this.#recordsMax = recordsMaxOf(options.recordsMax);
+    this.#state = new DirectionState(options);
   }
 
   /** True when the next record would pass the limit. */
   get exhausted(): boolean {
-    return this.#sequence >= this.#recordsMax;
+    return this.#state.exhausted;
   }
 
   /**
@@ -122,30 +137,24 @@ export class RecordSealer {
    * @throws {ProtocolError} `sequence_exhausted` when the limit is reached.
    */
   async seal(type: number, payload: Uint8Array<ArrayBuffer>): Promise<Bytes> {
-    if (this.exhausted) {
-      throw new ProtocolError("sequence_exhausted", `Sent ${this.#recordsMax} records: limit`);
+    const state = this.#state;
+    if (state.exhausted) {
+      throw new ProtocolError("sequence_exhausted", `Sent ${state.recordsMax} records: limit`);
     }
     // Taken before the first await, so the number is never used twice.
-    const sequence = this.#sequence++;
+    const sequence = state.sequence++;
     const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
     const cipher = new Uint8Array(
-      await crypto.subtle.encrypt({ name: "AES-CBC", iv }, this.#keys.encryption, payload),
+      await crypto.subtle.encrypt({ name: "AES-CBC", iv }, state.encryption, payload),
     );
     const ivAndCipher = concatBytes(iv, cipher);
-    const key = this.#keys.mac;
-    const mac = key instanceof HmacSha256State
-      ? key.sign(macHeader(this.#direction, sequence, type), ivAndCipher)
-      : await hmacSha256(key, macInput(this.#direction, sequence, type, ivAndCipher));
-    return concatBytes(ivAndCipher, mac);
+    return concatBytes(ivAndCipher, await state.sign(sequence, type, ivAndCipher));
   }
 }
 
 /** Verifies and decrypts incoming records of one direction, in order. Not safe for concurrent use. */
 export class RecordOpener {
-  readonly #direction: DirectionValue;
-  readonly #keys: HeldKeys;
-  readonly #recordsMax: number;
-  #sequence = 0;
+  readonly #state: DirectionState;
 
   /**
    * Creates an opener expecting sequence number 0.
@@ -153,9 +162,7 @@ export class RecordOpener {
    * @param options Direction, keys and record limit.
    */
   constructor(options: RecordKeyOptions) {
-    this.#direction = options.direction;
-    this.#keys = heldKeys(options.keys);
-    this.#recordsMax = recordsMaxOf(options.recordsMax);
+    this.#state = new DirectionState(options);
   }
 
   /**
@@ -168,8 +175,9 @@ export class RecordOpener {
    * length or padding, `bad_mac` when the MAC does not verify (tampering, replay, reorder, drop).
    */
   async open(type: number, body: Uint8Array<ArrayBuffer>): Promise<Bytes> {
-    if (this.#sequence >= this.#recordsMax) {
-      throw new ProtocolError("sequence_exhausted", `Received ${this.#recordsMax} records: limit`);
+    const state = this.#state;
+    if (state.exhausted) {
+      throw new ProtocolError("sequence_exhausted", `Received ${state.recordsMax} records: limit`);
     }
     const cipherBytes = body.length - IV_BYTES - MAC_BYTES;
     if (body.length < RECORD_BYTES_MIN || cipherBytes % AES_BLOCK_BYTES !== 0) {
@@ -177,22 +185,14 @@ export class RecordOpener {
     }
     const ivAndCipher = body.subarray(0, IV_BYTES + cipherBytes);
     const mac = body.subarray(IV_BYTES + cipherBytes);
-    const key = this.#keys.mac;
-    const verified = key instanceof HmacSha256State
-      ? key.verify(mac, macHeader(this.#direction, this.#sequence, type), ivAndCipher)
-      : await verifyHmacSha256(
-        key,
-        mac,
-        macInput(this.#direction, this.#sequence, type, ivAndCipher),
-      );
-    if (!verified) {
-      throw new ProtocolError("bad_mac", `Record ${this.#sequence} MAC does not verify`);
+    if (!await state.verify(mac, state.sequence, type, ivAndCipher)) {
+      throw new ProtocolError("bad_mac", `Record ${state.sequence} MAC does not verify`);
     }
-    this.#sequence++;
+    state.sequence++;
     try {
       const plain = await crypto.subtle.decrypt(
         { name: "AES-CBC", iv: body.subarray(0, IV_BYTES) },
-        this.#keys.encryption,
+        state.encryption,
         body.subarray(IV_BYTES, IV_BYTES + cipherBytes),
       );
       return new Uint8Array(plain);
