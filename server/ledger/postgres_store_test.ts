@@ -17,83 +17,16 @@ import {
   assertLedgerError,
   cashOp,
 } from "./store_suite_helpers.ts";
+import {
+  createTestDatabase,
+  probePostgres,
+  reportMissingPostgres,
+  type TestDatabase,
+} from "../testing/postgres_db.ts";
 
-const ADMIN_USERS = ["postgres", "root"];
-const ADMIN_DATABASE = "test";
-const SERVER = "127.0.0.1:5432";
-
-/**
- * Finds a user that can create databases.
- *
- * @returns Its URL on the admin database, or why each user failed.
- */
-async function probeAdminUrl(): Promise<{ url?: string; failure: string }> {
-  const reasons: string[] = [];
-  for (const user of ADMIN_USERS) {
-    const url = `postgres://${user}@${SERVER}/${ADMIN_DATABASE}`;
-    const sql = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} });
-    try {
-      const [row] = await sql`SELECT rolcreatedb OR rolsuper AS can FROM pg_roles
-        WHERE rolname = current_user`;
-      if (row?.can) return { url, failure: "" };
-      reasons.push(`${user}: may not create databases`);
-    } catch (error) {
-      const code = (error as { code?: unknown })?.code;
-      reasons.push(`${user}: ${typeof code === "string" ? code : "connection failed"}`);
-    } finally {
-      await sql.end({ timeout: 0 });
-    }
-  }
-  return { failure: reasons.join(", ") };
-}
-
-const probe = await probeAdminUrl();
-const adminUrl = probe.url;
-/** CI (as .ci/run sets it) turns a missing PostgreSQL into a failure instead of a skip. */
-const requirePostgres = !["", "0", "false"].includes(Deno.env.get("CI") ?? "");
-
-if (!adminUrl) {
-  if (requirePostgres) {
-    Deno.test("PostgreSQL is reachable (required because CI is set)", () => {
-      throw new Error(`No usable PostgreSQL at ${SERVER}/${ADMIN_DATABASE}: ${probe.failure}`);
-    });
-  } else {
-    console.log(
-      `postgres_store_test: SKIPPING every PostgreSQL test, no usable PostgreSQL at ` +
-        `${SERVER}/${ADMIN_DATABASE} (${probe.failure}); set CI=1 to make this a failure`,
-    );
-  }
-}
-
-/** A database made for one test. */
-interface TestDatabase {
-  url: string;
-  /** Drops it, first closing any connection still open (FORCE). */
-  drop: () => Promise<void>;
-  /** Drops it without FORCE: fails while any session is still connected to it. */
-  dropStrict: () => Promise<void>;
-}
-
-/** Creates an empty database with a random name that no other test or user shares. */
-async function createDatabase(): Promise<TestDatabase> {
-  const name = `bank_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  await adminExec(`CREATE DATABASE ${name}`);
-  const url = adminUrl!.replace(new RegExp(`/${ADMIN_DATABASE}$`), `/${name}`);
-  return {
-    url,
-    drop: () => adminExec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-    dropStrict: () => adminExec(`DROP DATABASE ${name}`),
-  };
-}
-
-async function adminExec(text: string): Promise<void> {
-  const admin = postgres(adminUrl!, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(text);
-  } finally {
-    await admin.end();
-  }
-}
+const probe = await probePostgres();
+const adminUrl = probe.adminUrl;
+reportMissingPostgres(probe, "postgres_store_test");
 
 async function rawExec(url: string, text: string): Promise<void> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
@@ -105,7 +38,7 @@ async function rawExec(url: string, text: string): Promise<void> {
 }
 
 async function openFresh(): Promise<StoreFixture> {
-  const { url, drop, dropStrict } = await createDatabase();
+  const { url, drop, dropStrict } = await createTestDatabase(adminUrl!);
   // A strict drop fails the test when a store left a connection open after close().
   const cleanup = async () => {
     try {
@@ -133,7 +66,7 @@ async function openFresh(): Promise<StoreFixture> {
 registerStoreSuite({ label: "PostgresStore", open: openFresh, ignore: !adminUrl });
 
 async function withDatabase(body: (database: TestDatabase) => Promise<void>): Promise<void> {
-  const database = await createDatabase();
+  const database = await createTestDatabase(adminUrl!);
   try {
     await body(database);
   } finally {

@@ -76,8 +76,10 @@ export function reportMissingPostgres(probe: PostgresProbe, file: string): void 
 /** A database made for one test. */
 export interface TestDatabase {
   url: string;
-  /** Drops it, closing any connection still open. */
+  /** Drops it, closing any connection still open (FORCE). */
   drop(): Promise<void>;
+  /** Drops it without FORCE: fails while any session is still connected to it. */
+  dropStrict(): Promise<void>;
 }
 
 /**
@@ -92,6 +94,7 @@ export async function createTestDatabase(adminUrl: string): Promise<TestDatabase
   return {
     url: adminUrl.replace(new RegExp(`/${ADMIN_DATABASE}$`), `/${name}`),
     drop: () => adminExec(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    dropStrict: () => adminExec(adminUrl, `DROP DATABASE ${name}`),
   };
 }
 
