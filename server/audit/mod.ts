@@ -11,7 +11,7 @@ export type { AuditEvent, ChainHead, StampedEvent } from "./audit_types.ts";
 export { initAuditKeys } from "./audit_keys.ts";
 export { submitAuditEvent } from "./admin_inbox.ts";
 export { AuditLog, type AuditLogOptions, type AuditRecovery } from "./audit_log.ts";
-export { verifyAudit, type VerifyOptions, type VerifyReport } from "./verify.ts";
+export { type AuditProblem, verifyAudit, type VerifyOptions, type VerifyReport } from "./verify.ts";
 export { decryptAudit, type DecryptOptions, type DecryptSummary } from "./decrypt.ts";
 export {
   AUDIT_EXIT,

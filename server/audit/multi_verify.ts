@@ -11,10 +11,9 @@
  * @module
  */
 
-import { AuditError } from "./audit_error.ts";
 import type { ChainHead, StampedEvent } from "./audit_types.ts";
 import { decryptAudit } from "./decrypt.ts";
-import { errorText } from "./key_file.ts";
+import { type AuditProblem, describeAuditProblem } from "./verify.ts";
 
 /** Journal entries listed by id when no log holds them; the rest are only counted. */
 export const MISSING_ENTRIES_LISTED_MAX = 20;
@@ -51,7 +50,7 @@ export interface LogReport {
   uncheckedRecords: number;
   /** Distinct journal entries the log holds. */
   entries: number;
-  problem?: { file: string; line: number; code: string; message: string };
+  problem?: AuditProblem;
 }
 
 /** The outcome of the whole check. */
@@ -137,7 +136,7 @@ async function checkLog(dataDir: string, ledger: LedgerView, held: EntrySet): Pr
       }
     }
   } catch (error) {
-    report.problem = describeProblem(error);
+    report.problem = describeAuditProblem(error);
   }
   return report;
 }
@@ -162,18 +161,6 @@ function heldEntryId(event: StampedEvent): number | undefined {
   if (event.type === "opening") return entryId;
   if (event.type === "tx" && event.result === "ok") return entryId;
   return undefined;
-}
-
-function describeProblem(error: unknown): NonNullable<LogReport["problem"]> {
-  if (error instanceof AuditError) {
-    return {
-      file: error.file ?? "",
-      line: error.line ?? 0,
-      code: error.code,
-      message: error.detail,
-    };
-  }
-  return { file: "", line: 0, code: "io", message: errorText(error) };
 }
 
 /**

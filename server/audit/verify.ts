@@ -11,6 +11,17 @@ import { ChainScanner, decodeEvent, type ScannedRecord } from "./chain_scanner.t
 import { errorText } from "./key_file.ts";
 import { optionalCipherKey, readerKeyring } from "./reader_keys.ts";
 
+/** A problem a check found; `line` is 0 when it is not about one line (a key file, a file). */
+export interface AuditProblem {
+  /** Log or key file name, "" when none. */
+  file: string;
+  line: number;
+  /** An AuditErrorCode, or "io" for any other failure. */
+  code: string;
+  /** What is wrong, without the file and line prefix. */
+  message: string;
+}
+
 /** The outcome of a verification. */
 export interface VerifyReport {
   /** True when no problem was found (see `uncheckedRecords` for what could not be checked). */
@@ -29,8 +40,8 @@ export interface VerifyReport {
   uncheckedRecords: number;
   /** Whether the offline key was used (every epoch checkable). */
   offlineKey: boolean;
-  /** The first problem; `line` is 0 when it is not about one line (a key file, a missing file). */
-  problem?: { file: string; line: number; code: string; message: string };
+  /** The first problem. */
+  problem?: AuditProblem;
 }
 
 /** What to verify. */
@@ -88,7 +99,7 @@ export async function verifyAudit(options: VerifyOptions): Promise<VerifyReport>
       keyring.erase();
     }
   } catch (error) {
-    report.problem = describeProblem(error);
+    report.problem = describeAuditProblem(error);
   }
   // the span covers the records that passed, also when a problem came after them
   if (cipherKey !== null && first !== undefined && last !== undefined) {
@@ -96,7 +107,7 @@ export async function verifyAudit(options: VerifyOptions): Promise<VerifyReport>
       report.firstAt = await recordTime(cipherKey, first);
       report.lastAt = await recordTime(cipherKey, last);
     } catch (error) {
-      report.problem ??= describeProblem(error);
+      report.problem ??= describeAuditProblem(error);
     }
   }
   report.ok = report.problem === undefined;
@@ -108,7 +119,14 @@ async function recordTime(cipherKey: CryptoKey, record: ScannedRecord): Promise<
   return event.at as string;
 }
 
-function describeProblem(error: unknown): NonNullable<VerifyReport["problem"]> {
+/**
+ * Turns what a check threw into the problem it reports: an AuditError keeps its code and place,
+ * anything else is an "io" problem with its message.
+ *
+ * @param error What was thrown.
+ * @returns The problem.
+ */
+export function describeAuditProblem(error: unknown): AuditProblem {
   if (error instanceof AuditError) {
     return {
       file: error.file ?? "",
