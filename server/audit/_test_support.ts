@@ -7,7 +7,8 @@
 
 import { AuditLog, type AuditLogOptions } from "./audit_log.ts";
 import { initAuditKeys } from "./audit_keys.ts";
-import type { AuditEvent, ChainHead } from "./audit_types.ts";
+import type { AuditEvent, ChainHead, StampedEvent } from "./audit_types.ts";
+import { decryptAudit } from "./decrypt.ts";
 import { logFileName } from "./log_files.ts";
 import { FILE_BYTES_MIN } from "./constants.ts";
 
@@ -79,6 +80,38 @@ export async function writeEvents(
   } finally {
     await log.close();
   }
+}
+
+/**
+ * Decrypts a whole log into memory; for small test logs only.
+ *
+ * @param dir The data directory.
+ * @param offlineKeyPath The offline key file, to check every epoch's MACs.
+ * @returns Every event, in order.
+ */
+export async function allEvents(dir: string, offlineKeyPath?: string): Promise<StampedEvent[]> {
+  const events: StampedEvent[] = [];
+  for await (const event of decryptAudit({ dataDir: dir, offlineKeyPath })) events.push(event);
+  return events;
+}
+
+/**
+ * Opens a log as server "bank-1" that keeps the seq of every head it reports through
+ * `onAutoFlush`, where the bank would store it in the ledger.
+ *
+ * @param dir The data directory.
+ * @returns The open log (close it) and the reported seqs, oldest first.
+ */
+export async function openRecordingHeads(dir: string): Promise<{ log: AuditLog; heads: number[] }> {
+  const heads: number[] = [];
+  const log = await AuditLog.open({
+    dataDir: dir,
+    serverId: "bank-1",
+    onAutoFlush: (head) => {
+      heads.push(head.seq);
+    },
+  });
+  return { log, heads };
 }
 
 /**

@@ -1,16 +1,8 @@
 import assert from "node:assert/strict";
 import { submitAuditEvent } from "./admin_inbox.ts";
 import { AuditLog } from "./audit_log.ts";
-import { decryptAudit } from "./decrypt.ts";
 import { INBOX_POLL_INTERVAL_MS, PATHS } from "./constants.ts";
-import { makeAuditDir, writeEvents } from "./_test_support.ts";
-import type { StampedEvent } from "./audit_types.ts";
-
-async function allEvents(dir: string): Promise<StampedEvent[]> {
-  const events: StampedEvent[] = [];
-  for await (const event of decryptAudit({ dataDir: dir })) events.push(event);
-  return events;
-}
+import { allEvents, makeAuditDir, openRecordingHeads, writeEvents } from "./_test_support.ts";
 
 function inboxNames(dir: string): string[] {
   try {
@@ -48,14 +40,7 @@ Deno.test("submitAuditEvent() leaves an owner-only encrypted file the next open 
 Deno.test("AuditLog takes inbox events while it runs and reports the new head", async () => {
   const t = await makeAuditDir();
   try {
-    const heads: number[] = [];
-    const log = await AuditLog.open({
-      dataDir: t.dir,
-      serverId: "bank-1",
-      onAutoFlush: (head) => {
-        heads.push(head.seq);
-      },
-    });
+    const { log, heads } = await openRecordingHeads(t.dir);
     await submitAuditEvent(t.dir, { type: "customer_add", customer: "dave", openingCents: 0 });
     await submitAuditEvent(t.dir, { type: "atm_revoke", atmId: "atm-2" });
     for (let waited = 0; inboxNames(t.dir).length > 0 && waited < 50; waited++) {

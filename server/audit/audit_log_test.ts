@@ -1,26 +1,20 @@
 import assert from "node:assert/strict";
 import { AuditLog } from "./audit_log.ts";
 import { AuditError } from "./audit_error.ts";
-import { decryptAudit } from "./decrypt.ts";
 import { verifyAudit } from "./verify.ts";
 import { loadEpochState, loadOfflineKey, nextEpochSecret, saveEpochState } from "./audit_keys.ts";
 import { toBase64Url } from "./audit_crypto.ts";
 import { AUTO_FLUSH_DELAY_MS, EPOCH_AGE_MAX_MS, PATHS } from "./constants.ts";
 import {
+  allEvents,
   logPath,
   makeAuditDir,
+  openRecordingHeads,
   readLines,
   SMALL_FILE_BYTES,
   testEvent,
   writeEvents,
 } from "./_test_support.ts";
-import type { StampedEvent } from "./audit_types.ts";
-
-async function allEvents(dir: string, offlineKeyPath?: string): Promise<StampedEvent[]> {
-  const events: StampedEvent[] = [];
-  for await (const event of decryptAudit({ dataDir: dir, offlineKeyPath })) events.push(event);
-  return events;
-}
 
 async function rejects(
   work: () => Promise<unknown>,
@@ -191,14 +185,7 @@ Deno.test("AuditLog moves to a new epoch once a day even without rotating", asyn
 Deno.test("AuditLog makes events durable by itself shortly after append", async () => {
   const t = await makeAuditDir();
   try {
-    const heads: number[] = [];
-    const log = await AuditLog.open({
-      dataDir: t.dir,
-      serverId: "bank-1",
-      onAutoFlush: (head) => {
-        heads.push(head.seq);
-      },
-    });
+    const { log, heads } = await openRecordingHeads(t.dir);
     log.append({ type: "login_failed", customer: "alice", reason: "wrong_pin" });
     for (let waited = 0; heads.length === 0 && waited < 100; waited++) {
       await new Promise((resolve) => setTimeout(resolve, AUTO_FLUSH_DELAY_MS));
