@@ -1,6 +1,7 @@
 import { assertEquals, assertIncludes } from "./_test_assert.ts";
 import { writeCredential } from "../lib/mod.ts";
 import { startTestBank, TEST_ATM_ID } from "./_test_bank.ts";
+import { type CommandResult, runCommand } from "../server/testing/bank_process.ts";
 import {
   ATM_VERSION,
   EXIT_CREDENTIAL,
@@ -10,37 +11,12 @@ import {
   EXIT_USAGE,
 } from "./constants.ts";
 
-const REPO_ROOT = new URL("../", import.meta.url).pathname;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the real `atm` command with the `atm` permission set, stdin piped from `input`. */
-async function runAtm(args: string[], input = ""): Promise<Run> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "-P=atm", "atm/main.ts", ...args],
-    cwd: REPO_ROOT,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(input));
-  await writer.close();
-  const output = await child.output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function runAtm(args: string[], input = ""): Promise<CommandResult> {
+  return runCommand("atm", args, input);
 }
 
-function assertOneLineError(run: Run, status: number, words: string): void {
+function assertOneLineError(run: CommandResult, status: number, words: string): void {
   assertEquals(run.code, status, run.stderr);
   const lines = run.stderr.trimEnd().split("\n");
   assertEquals(lines.length, 1, run.stderr);
