@@ -6,7 +6,7 @@
  */
 
 import { concatBytes, toHex } from "./bytes.ts";
-import { HANDSHAKE_FRAME_BYTES_MAX } from "./constants.ts";
+import { FRAME_BYTES_MAX, HANDSHAKE_FRAME_BYTES_MAX } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
 import {
   closeQuietly,
@@ -18,6 +18,9 @@ import {
   readFrame,
   writeAll,
 } from "./frame.ts";
+import type { SessionKeys } from "./key_schedule.ts";
+import { Direction, RecordOpener, RecordSealer } from "./record.ts";
+import { RecordChannel, type SecureChannel } from "./secure_channel.ts";
 import { sha256 } from "./sha256.ts";
 import { X25519Error } from "./x25519.ts";
 
@@ -107,12 +110,43 @@ export async function transcriptHash(...parts: Uint8Array[]): Promise<Uint8Array
   return await sha256(concatBytes(...parts));
 }
 
+/** What {@link sessionChannel} needs from a finished handshake. */
+export interface SessionChannelOptions {
+  /** Which side this is: it seals its own direction and opens the other. */
+  side: "atm" | "bank";
+  /** The authenticated ATM id. */
+  atmId: string;
+  /** H3, the hash of the whole transcript; its first hex characters are the session id. */
+  finalHash: Uint8Array;
+  /** The session's keys. */
+  keys: SessionKeys;
+  /** Records allowed per direction [RECORDS_PER_DIRECTION_MAX]. */
+  recordsMax: number | undefined;
+  /** Largest record frame this side accepts from the peer. */
+  receiveFrameBytesMax: number;
+}
+
 /**
- * The session id from the final transcript hash.
+ * The established channel at the end of a handshake, each side sealing with its own direction's
+ * keys and opening with the peer's.
  *
- * @param finalHash H3.
- * @returns 16 hex characters.
+ * @param conn The connection, owned by the channel from now on.
+ * @param options Side, identities, keys and limits.
+ * @returns The channel.
  */
-export function sessionIdOf(finalHash: Uint8Array): string {
-  return toHex(finalHash).slice(0, SESSION_ID_CHARS);
+export function sessionChannel(conn: FrameConn, options: SessionChannelOptions): SecureChannel {
+  const atmSends = { direction: Direction.ATM_TO_BANK, keys: options.keys.atmToBank };
+  const bankSends = { direction: Direction.BANK_TO_ATM, keys: options.keys.bankToAtm };
+  const [sends, receives] = options.side === "atm" ? [atmSends, bankSends] : [bankSends, atmSends];
+  return new RecordChannel({
+    conn,
+    atmId: options.atmId,
+    sessionId: toHex(options.finalHash).slice(0, SESSION_ID_CHARS),
+    sealer: new RecordSealer({ ...sends, recordsMax: options.recordsMax }),
+    opener: new RecordOpener({ ...receives, recordsMax: options.recordsMax }),
+    receiveFrameBytesMax: options.receiveFrameBytesMax,
+    // Not negotiated: the ATM accepts up to this, and a bank that lowers its own limit refuses
+    // larger frames from the ATM.
+    sendFrameBytesMax: FRAME_BYTES_MAX,
+  });
 }

@@ -19,15 +19,15 @@ import {
   abortHandshake,
   handshakeError,
   readHandshakeFrame,
-  sessionIdOf,
+  sessionChannel,
   transcriptHash,
 } from "./_handshake_common.ts";
 import { ConnDeadline, encodeFrame, FrameType, setNoDelayIfTcp, writeAll } from "./frame.ts";
 import { assertAtmId, encodeAtmHello, parseBankReply } from "./handshake_messages.ts";
 import { hmacSha256, verifyHmacSha256 } from "./hmac.ts";
 import { deriveSessionKeys } from "./key_schedule.ts";
-import { Direction, RecordOpener, RecordSealer, recordsMaxOf } from "./record.ts";
-import { RecordChannel, type SecureChannel } from "./secure_channel.ts";
+import { recordsMaxOf } from "./record.ts";
+import type { SecureChannel } from "./secure_channel.ts";
 import { generateX25519KeyPair, x25519SharedSecret } from "./x25519.ts";
 
 /** Options of {@link connectChannel}. */
@@ -132,21 +132,12 @@ async function runAtmHandshake(
   await writeAll(conn, finished);
   const h3 = await transcriptHash(hello, replyBytes, finished);
 
-  return new RecordChannel({
-    conn,
+  return sessionChannel(conn, {
+    side: "atm",
     atmId: options.atmId,
-    sessionId: sessionIdOf(h3),
-    sealer: new RecordSealer({
-      direction: Direction.ATM_TO_BANK,
-      keys: keys.atmToBank,
-      recordsMax: options.recordsMax,
-    }),
-    opener: new RecordOpener({
-      direction: Direction.BANK_TO_ATM,
-      keys: keys.bankToAtm,
-      recordsMax: options.recordsMax,
-    }),
+    finalHash: h3,
+    keys,
+    recordsMax: options.recordsMax,
     receiveFrameBytesMax: FRAME_BYTES_MAX,
-    sendFrameBytesMax: FRAME_BYTES_MAX,
   });
 }

@@ -22,15 +22,15 @@ import {
   abortHandshake,
   handshakeError,
   readHandshakeFrame,
-  sessionIdOf,
+  sessionChannel,
   transcriptHash,
 } from "./_handshake_common.ts";
 import { ConnDeadline, encodeFrame, FrameType, setNoDelayIfTcp, writeAll } from "./frame.ts";
 import { encodeBankReply, parseAtmFinished, parseAtmHello } from "./handshake_messages.ts";
 import { hmacSha256, verifyHmacSha256 } from "./hmac.ts";
 import { deriveSessionKeys } from "./key_schedule.ts";
-import { Direction, RecordOpener, RecordSealer, recordsMaxOf } from "./record.ts";
-import { RecordChannel, type SecureChannel } from "./secure_channel.ts";
+import { recordsMaxOf } from "./record.ts";
+import type { SecureChannel } from "./secure_channel.ts";
 import { generateX25519KeyPair, x25519SharedSecret } from "./x25519.ts";
 
 /** Options of {@link acceptChannel}. */
@@ -185,21 +185,12 @@ async function runBankHandshake(
   const finishedBytes = encodeFrame(finishedFrame.type, finishedFrame.body);
   const h3 = await transcriptHash(helloBytes, replyBytes, finishedBytes);
 
-  return new RecordChannel({
-    conn,
+  return sessionChannel(conn, {
+    side: "bank",
     atmId: hello.atmId,
-    sessionId: sessionIdOf(h3),
-    sealer: new RecordSealer({
-      direction: Direction.BANK_TO_ATM,
-      keys: keys.bankToAtm,
-      recordsMax: options.recordsMax,
-    }),
-    opener: new RecordOpener({
-      direction: Direction.ATM_TO_BANK,
-      keys: keys.atmToBank,
-      recordsMax: options.recordsMax,
-    }),
+    finalHash: h3,
+    keys,
+    recordsMax: options.recordsMax,
     receiveFrameBytesMax: options.frameBytesMax,
-    sendFrameBytesMax: FRAME_BYTES_MAX,
   });
 }
