@@ -8,7 +8,7 @@
  * @module
  */
 
-import { REPO_ROOT } from "../server/testing/bank_process.ts";
+import { bankServeArgs, REPO_ROOT } from "../server/testing/bank_process.ts";
 
 /** Log lines kept per bank process: enough to show why a start failed. */
 export const LOG_TAIL_LINES_MAX = 200;
@@ -210,22 +210,8 @@ export class BankRun {
  * @returns The running process.
  */
 export function spawnBank(options: SpawnBankOptions): BankRun {
-  const denoArgs = [
-    "run",
-    "--quiet",
-    "-P=bank",
-    "server/main.ts",
-    "serve",
-    "--data",
-    options.dataDir,
-    "--port",
-    "0",
-    "--console-port",
-    "0",
-    ...(options.args ?? []),
-  ];
   let command = Deno.execPath();
-  let args = denoArgs;
+  let args = bankServeArgs(options.dataDir, options.args);
   if (options.openFilesMax !== undefined) {
     const limit = options.openFilesMax;
     args = [`--nofile=${limit}:${limit}`, command, ...args];

@@ -65,6 +65,33 @@ export interface BankProcess {
 }
 
 /**
+ * The arguments after the Deno executable that run `bank serve` on a data directory, on a port of
+ * the bank's choosing and with the console off unless `extraArgs` turns it on: how tests and the
+ * torture run start a bank.
+ *
+ * @param dataDir The data directory.
+ * @param extraArgs More `serve` flags; a later flag overrides an earlier one.
+ * @returns The `deno run` arguments.
+ */
+export function bankServeArgs(dataDir: string, extraArgs: string[] = []): string[] {
+  return [
+    "run",
+    "--quiet",
+    "-P=bank",
+    "server/main.ts",
+    "serve",
+    "--data",
+    dataDir,
+    "--port",
+    "0",
+    // No console unless asked for: its default port is fixed, and tests run at once.
+    "--console-port",
+    "0",
+    ...extraArgs,
+  ];
+}
+
+/**
  * Starts `bank serve --port 0` on a data directory and waits until it listens.
  *
  * @param dataDir The data directory (created by the bank if empty).
@@ -77,21 +104,7 @@ export async function startBankProcess(
   extraArgs: string[] = [],
 ): Promise<BankProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "-P=bank",
-      "server/main.ts",
-      "serve",
-      "--data",
-      dataDir,
-      "--port",
-      "0",
-      // No console unless a test asks for one: its default port is fixed and tests run at once.
-      "--console-port",
-      "0",
-      ...extraArgs,
-    ],
+    args: bankServeArgs(dataDir, extraArgs),
     cwd: REPO_ROOT,
     stdin: "null",
     stdout: "piped",
