@@ -32,18 +32,18 @@ async function withDemoBank(work: (bank: BankProcess) => Promise<void>, args: st
 
 const credential = (bank: BankProcess, n: number) => `${bank.dataDir}/atms/atm-${n}.json`;
 
+/** Runs the `atm` command as `user`, the PIN on its stdin, with a credential file and `args`. */
+function runAtm(path: string, user: string, pin: string, args: string[]) {
+  return runCommand(
+    "atm",
+    ["--user", user, "--credential", path, "--pin-stdin", ...args],
+    `${pin}\n`,
+  );
+}
+
 async function atm(bank: BankProcess, n: number, user: string, pin: string, args: string[]) {
-  const result = await runCommand("atm", [
-    "--user",
-    user,
-    "--credential",
-    credential(bank, n),
-    "--server",
-    `127.0.0.1:${bank.port}`,
-    "--pin-stdin",
-    "--json",
-    ...args,
-  ], `${pin}\n`);
+  const server = ["--server", `127.0.0.1:${bank.port}`];
+  const result = await runAtm(credential(bank, n), user, pin, [...server, "--json", ...args]);
   return { ...result, json: result.stdout.trim() ? JSON.parse(result.stdout) : null };
 }
 
@@ -190,29 +190,12 @@ Deno.test("an unknown ATM and a revoked credential cannot connect", async () => 
     const added = await runCommand("bank", ["atm", "add", "atm-9", "--data", bank.dataDir]);
     equal(added.code, 0, added.stderr);
     const path = `${bank.dataDir}/atms/atm-9.json`;
-    const before = await runCommand("atm", [
-      "--user",
-      "bob",
-      "--credential",
-      path,
-      "--server",
-      `127.0.0.1:${bank.port}`,
-      "--pin-stdin",
-      "balance",
-    ], "2222\n");
+    const server = ["--server", `127.0.0.1:${bank.port}`];
+    const before = await runAtm(path, "bob", "2222", [...server, "balance"]);
     equal(before.code, 0, before.stderr);
     const revoked = await runCommand("bank", ["atm", "revoke", "atm-9", "--data", bank.dataDir]);
     equal(revoked.code, 0, revoked.stderr);
-    const after = await runCommand("atm", [
-      "--user",
-      "bob",
-      "--credential",
-      path,
-      "--server",
-      `127.0.0.1:${bank.port}`,
-      "--pin-stdin",
-      "balance",
-    ], "2222\n");
+    const after = await runAtm(path, "bob", "2222", [...server, "balance"]);
     equal(after.code, 5, after.stderr);
     ok(/did not accept this ATM's credential/.test(after.stderr), after.stderr);
     ok(bank.log().includes("reason=unknown_atm"), "the bank logs the real reason locally");
@@ -226,14 +209,7 @@ Deno.test("an unknown ATM and a revoked credential cannot connect", async () => 
     for (const { atmId, path } of forged) {
       const psk = crypto.getRandomValues(new Uint8Array(32));
       await writeCredential(path, { atmId, psk, servers: [`127.0.0.1:${bank.port}`] });
-      const refused = await runCommand("atm", [
-        "--user",
-        "bob",
-        "--credential",
-        path,
-        "--pin-stdin",
-        "balance",
-      ], "2222\n");
+      const refused = await runAtm(path, "bob", "2222", ["balance"]);
       equal(refused.code, 5, refused.stderr);
       stderrs.push(refused.stderr);
     }
