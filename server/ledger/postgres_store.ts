@@ -13,7 +13,14 @@ import { INVARIANT_QUERIES } from "./invariant_queries.ts";
 import { applyBatchPg, type PgApplyContext } from "./postgres_apply.ts";
 import { connectPostgres, type Sql, type Tx, unavailable } from "./postgres_connect.ts";
 import { checkPostgresSchema } from "./postgres_schema.ts";
-import { toAtm, toCustomer, toHistoryItem, toJournalEntry } from "./rows.ts";
+import {
+  toAtm,
+  toChainHead,
+  toCustomer,
+  toCustomerListing,
+  toHistoryItem,
+  toJournalEntry,
+} from "./rows.ts";
 import {
   HISTORY_ITEMS_LIMIT_MAX,
   HOUSE_CASH,
@@ -30,7 +37,7 @@ import {
   validateLockPolicy,
   validateNewCustomer,
   validateOperation,
-  WRAPPED_KEY_BYTES_MAX,
+  validateWrappedKey,
 } from "./rules.ts";
 import {
   type AtmRecord,
@@ -169,15 +176,7 @@ class PostgresStore implements LedgerStore {
   addAtm(id: string, wrappedKey: Uint8Array): Promise<void> {
     return this.#run(async (sql) => {
       validateAtmId(id);
-      if (!(wrappedKey instanceof Uint8Array) || wrappedKey.byteLength === 0) {
-        throw new LedgerError("invalid_argument", "Wrapped ATM key must be non-empty bytes");
-      }
-      if (wrappedKey.byteLength > WRAPPED_KEY_BYTES_MAX) {
-        throw new LedgerError(
-          "invalid_argument",
-          `Wrapped ATM key is over ${WRAPPED_KEY_BYTES_MAX} bytes`,
-        );
-      }
+      validateWrappedKey(wrappedKey);
       const inserted = await sql`INSERT INTO atms (id, wrapped_key) VALUES (${id}, ${wrappedKey})
         ON CONFLICT (id) DO NOTHING RETURNING id`;
       if (inserted.length === 0) {
@@ -258,8 +257,7 @@ class PostgresStore implements LedgerStore {
       if (typeof serverId !== "string") return undefined;
       const [row] = await sql`SELECT server_id, seq, mac FROM audit_heads
         WHERE server_id = ${serverId}`;
-      if (!row) return undefined;
-      return { serverId: String(row.server_id), seq: Number(row.seq), mac: String(row.mac) };
+      return row ? toChainHead(row) : undefined;
     });
   }
 
@@ -291,11 +289,7 @@ class PostgresStore implements LedgerStore {
     return this.#run(async (sql) => {
       const rows = await sql`SELECT a.name, a.balance_cents, c.locked_until FROM accounts a
         JOIN customers c ON c.account_id = a.id ORDER BY a.name`;
-      return rows.map((row) => ({
-        name: String(row.name),
-        balanceCents: Number(row.balance_cents),
-        lockedUntil: row.locked_until === null ? null : Number(row.locked_until),
-      }));
+      return rows.map(toCustomerListing);
     });
   }
 

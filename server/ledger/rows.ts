@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { AtmRecord, Customer, HistoryItem, JournalEntry } from "./store.ts";
+import type { AtmRecord, ChainHead, Customer, HistoryItem, JournalEntry } from "./store.ts";
 
 /** A row as a driver returns it. */
 export type Row = Record<string, unknown>;
@@ -44,6 +44,32 @@ export function toAtm(row: Row): AtmRecord {
     revoked: row.revoked === true || row.revoked === 1,
     createdAt: iso(row.created_at),
   };
+}
+
+/**
+ * Maps a customer listing row (`name, balance_cents, locked_until`).
+ *
+ * @param row The row.
+ * @returns The customer's name, balance and lock.
+ */
+export function toCustomerListing(
+  row: Row,
+): { name: string; balanceCents: number; lockedUntil: number | null } {
+  return {
+    name: String(row.name),
+    balanceCents: Number(row.balance_cents),
+    lockedUntil: numberOrNull(row.locked_until),
+  };
+}
+
+/**
+ * Maps an audit head row (`server_id, seq, mac`).
+ *
+ * @param row The row.
+ * @returns The chain head.
+ */
+export function toChainHead(row: Row): ChainHead {
+  return { serverId: String(row.server_id), seq: Number(row.seq), mac: String(row.mac) };
 }
 
 /**

@@ -78,6 +78,25 @@ export function validateAtmId(id: string): void {
 }
 
 /**
+ * Checks an ATM's wrapped key before it is stored.
+ *
+ * @param wrappedKey The key, wrapped under the bank key.
+ * @throws {LedgerError} "invalid_argument" when it is not bytes, is empty, or is over
+ * WRAPPED_KEY_BYTES_MAX bytes.
+ */
+export function validateWrappedKey(wrappedKey: Uint8Array): void {
+  if (!(wrappedKey instanceof Uint8Array) || wrappedKey.byteLength === 0) {
+    throw new LedgerError("invalid_argument", "Wrapped ATM key must be non-empty bytes");
+  }
+  if (wrappedKey.byteLength > WRAPPED_KEY_BYTES_MAX) {
+    throw new LedgerError(
+      "invalid_argument",
+      `Wrapped ATM key is over ${WRAPPED_KEY_BYTES_MAX} bytes`,
+    );
+  }
+}
+
+/**
  * Checks the inputs of addCustomer() except the name.
  *
  * @param pin The stored PIN hash.

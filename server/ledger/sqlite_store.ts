@@ -29,10 +29,17 @@ import {
   validateLockPolicy,
   validateNewCustomer,
   validateOperation,
-  WRAPPED_KEY_BYTES_MAX,
+  validateWrappedKey,
 } from "./rules.ts";
 import { type ApplyContext, applyOperation } from "./sqlite_apply.ts";
-import { toAtm, toCustomer, toHistoryItem, toJournalEntry } from "./rows.ts";
+import {
+  toAtm,
+  toChainHead,
+  toCustomer,
+  toCustomerListing,
+  toHistoryItem,
+  toJournalEntry,
+} from "./rows.ts";
 import { openLedgerFile } from "./sqlite_schema.ts";
 import { prepareStatements, type Statements } from "./sqlite_statements.ts";
 import {
@@ -157,15 +164,7 @@ class SqliteStore implements LedgerStore {
   addAtm(id: string, wrappedKey: Uint8Array): Promise<void> {
     return this.#run(() => {
       validateAtmId(id);
-      if (!(wrappedKey instanceof Uint8Array) || wrappedKey.byteLength === 0) {
-        throw new LedgerError("invalid_argument", "Wrapped ATM key must be non-empty bytes");
-      }
-      if (wrappedKey.byteLength > WRAPPED_KEY_BYTES_MAX) {
-        throw new LedgerError(
-          "invalid_argument",
-          `Wrapped ATM key is over ${WRAPPED_KEY_BYTES_MAX} bytes`,
-        );
-      }
+      validateWrappedKey(wrappedKey);
       if (this.#statements.findAtm.get(id)) {
         throw new LedgerError("duplicate_atm", `An ATM with id ${quote(id)} already exists`);
       }
@@ -233,8 +232,7 @@ class SqliteStore implements LedgerStore {
   auditHead(serverId: string): Promise<ChainHead | undefined> {
     return this.#run(() => {
       const row = this.#statements.auditHead.get(serverId);
-      if (!row) return undefined;
-      return { serverId: String(row.server_id), seq: Number(row.seq), mac: String(row.mac) };
+      return row ? toChainHead(row) : undefined;
     });
   }
 
@@ -263,13 +261,7 @@ class SqliteStore implements LedgerStore {
   }
 
   listCustomers(): Promise<{ name: string; balanceCents: number; lockedUntil: number | null }[]> {
-    return this.#run(() =>
-      this.#statements.listCustomers.all().map((row) => ({
-        name: String(row.name),
-        balanceCents: Number(row.balance_cents),
-        lockedUntil: row.locked_until === null ? null : Number(row.locked_until),
-      }))
-    );
+    return this.#run(() => this.#statements.listCustomers.all().map(toCustomerListing));
   }
 
   totals(
