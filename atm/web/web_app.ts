@@ -42,6 +42,9 @@ const CSP = {
   baseUri: ["'none'"],
 };
 
+/** Length of a cookie token in hex; a cookie of any other length was not set here. */
+const WEB_TOKEN_CHARS = WEB_TOKEN_BYTES * 2;
+
 async function digest(token: string): Promise<string> {
   const bytes = new TextEncoder().encode(token);
   return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
@@ -117,7 +120,7 @@ export function atmWebApp(options: AtmWebOptions): Hono {
 
   const signedIn = async (c: Context) => {
     const token = getCookie(c, WEB_COOKIE_NAME);
-    if (token === undefined || token.length > 128 || tokenHash === null) return false;
+    if (token === undefined || token.length !== WEB_TOKEN_CHARS || tokenHash === null) return false;
     return await digest(token) === tokenHash;
   };
   const forget = (c: Context) => {
