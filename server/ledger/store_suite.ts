@@ -21,6 +21,7 @@ import {
 import { registerMoneyTests, registerRetryTests } from "./store_suite_money.ts";
 import { registerReadTests, registerTamperTests } from "./store_suite_reads.ts";
 import { registerServerTests } from "./store_suite_servers.ts";
+import { WRAPPED_KEY_BYTES_MAX } from "./rules.ts";
 
 export type { StoreFixture };
 
@@ -158,6 +159,8 @@ function registerCustomerTests(test: Register): void {
     await assertLedgerError(store.addAtm("atm-1", key), "duplicate_atm");
     await assertLedgerError(store.addAtm("bad id!", key), "invalid_name");
     await assertLedgerError(store.addAtm("atm-2", new Uint8Array(0)), "invalid_argument");
+    const oversized = new Uint8Array(WRAPPED_KEY_BYTES_MAX + 1);
+    await assertLedgerError(store.addAtm("atm-2", oversized), "invalid_argument");
     const atm = await store.findAtm("atm-1");
     assertEquals([...(atm?.wrappedKey ?? [])], [...key], "wrapped key");
     assertEquals(atm?.revoked, false, "revoked before");
