@@ -89,6 +89,23 @@ async function aesKey(raw: Bytes): Promise<CryptoKey> {
   ]);
 }
 
+/** The records section's MAC input: direction (1) || sequence (8) || type (1) || IV || ciphertext. */
+function specMacInput(
+  direction: number,
+  sequence: number,
+  type: number,
+  iv: Uint8Array,
+  cipher: Uint8Array,
+): Bytes {
+  return concatBytes(
+    new Uint8Array([direction]),
+    u64ToBytes(sequence),
+    new Uint8Array([type]),
+    iv,
+    cipher,
+  );
+}
+
 /** The records section: IV || AES-256-CBC(payload) || HMAC(dir || seq || type || IV || ct). */
 async function sealSpecRecord(
   keys: RawDirectionKeys,
@@ -101,13 +118,7 @@ async function sealSpecRecord(
   const cipher = new Uint8Array(
     await crypto.subtle.encrypt({ name: "AES-CBC", iv }, await aesKey(keys.encryption), payload),
   );
-  const macInput = concatBytes(
-    new Uint8Array([direction]),
-    u64ToBytes(sequence),
-    new Uint8Array([type]),
-    iv,
-    cipher,
-  );
+  const macInput = specMacInput(direction, sequence, type, iv, cipher);
   return frame(type, concatBytes(iv, cipher, await hmacSha256(keys.mac, macInput)));
 }
 
@@ -120,13 +131,7 @@ async function openSpecRecord(
   const { type, body } = record;
   const iv = body.subarray(0, 16);
   const cipher = body.subarray(16, body.length - 32);
-  const macInput = concatBytes(
-    new Uint8Array([direction]),
-    u64ToBytes(sequence),
-    new Uint8Array([type]),
-    iv,
-    cipher,
-  );
+  const macInput = specMacInput(direction, sequence, type, iv, cipher);
   const mac = toHex(body.subarray(body.length - 32));
   assertEquals(mac, toHex(await hmacSha256(keys.mac, macInput)), `record ${sequence} MAC`);
   const plain = await crypto.subtle.decrypt(
