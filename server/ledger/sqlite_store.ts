@@ -246,17 +246,11 @@ class SqliteStore implements LedgerStore {
   claimBankKeyCheck(check: string): Promise<string> {
     return this.#run(() => {
       validateKeyCheck(check);
-      const db = this.#db!;
-      db.exec("BEGIN IMMEDIATE");
-      try {
+      return this.#transaction(() => {
         const row = this.#statements.bankKeyCheck.get();
         if (!row) this.#statements.insertBankKeyCheck.run(check);
-        db.exec("COMMIT");
         return row ? String(row.key_check) : check;
-      } catch (error) {
-        db.exec("ROLLBACK");
-        throw error;
-      }
+      });
     });
   }
 
