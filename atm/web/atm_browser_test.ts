@@ -5,7 +5,11 @@
  */
 
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { REPO_ROOT, runCommand, startBankProcess } from "../../server/testing/bank_process.ts";
+import {
+  runCommand,
+  startBankProcess,
+  startUntilReady,
+} from "../../server/testing/bank_process.ts";
 import {
   launchChromium,
   saveScreenshot,
@@ -23,55 +27,13 @@ const IN_PAGE = {
 
 /** Starts `atm --web --web-port 0` as an operator would and waits for its address. */
 async function startScreenProcess(args: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
+  const { ready, log, stop } = await startUntilReady({
+    label: "atm --web",
     args: ["run", "--quiet", "-P=atm", "atm/main.ts", "--web", "--web-port", "0", ...args],
-    cwd: REPO_ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  let text = "";
-  const ready = Promise.withResolvers<string>();
-  const collect = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) {
-      text += decoder.decode(chunk, { stream: true });
-      const found = text.match(/ATM screen: (http:\/\/127\.0\.0\.1:\d+\/)/);
-      if (found) ready.resolve(found[1]);
-    }
-  };
-  const readers = Promise.all([collect(child.stdout), collect(child.stderr)]);
-  const exited = child.status.then((status) => {
-    ready.reject(new Error(`atm --web exited with ${status.code}:\n${text}`));
-    return status;
+    readyPattern: /ATM screen: (http:\/\/127\.0\.0\.1:\d+\/)/,
+    timeoutMs: SCREEN_START_TIMEOUT_MS,
   });
-  const timer = setTimeout(
-    () => ready.reject(new Error(`atm --web printed no address in time:\n${text}`)),
-    SCREEN_START_TIMEOUT_MS,
-  );
-  try {
-    const url = await ready.promise;
-    return {
-      url,
-      log: () => text,
-      async stop() {
-        child.kill("SIGTERM");
-        const status = await exited;
-        await readers;
-        return status.code;
-      },
-    };
-  } catch (error) {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-    await exited;
-    await readers;
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
+  return { url: ready, log, stop };
 }
 
 Deno.test({

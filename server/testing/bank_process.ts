@@ -91,20 +91,43 @@ export function bankServeArgs(dataDir: string, extraArgs: string[] = []): string
   ];
 }
 
+/** A child process that printed its ready line, from {@link startUntilReady}. */
+export interface ReadyProcess {
+  /** The first capture group of the ready pattern. */
+  ready: string;
+  /** Everything it wrote to stdout and stderr so far. */
+  log(): string;
+  /** Sends SIGTERM and waits for a clean exit; returns the exit code. */
+  stop(): Promise<number>;
+  /** Sends SIGKILL and waits. */
+  kill(): Promise<void>;
+}
+
+/** Options of {@link startUntilReady}. */
+export interface StartUntilReadyOptions {
+  /** The program's name in errors, e.g. "bank". */
+  label: string;
+  /** The arguments after the Deno executable, run from the repository root. */
+  args: string[];
+  /** Matched against all output so far; its first capture group becomes `ready`. */
+  readyPattern: RegExp;
+  /** How long to wait for the ready line. */
+  timeoutMs: number;
+}
+
 /**
- * Starts `bank serve --port 0` on a data directory and waits until it listens.
+ * Starts `deno <args>` from the repository root, as an operator would, and waits until its output
+ * shows the ready line.
  *
- * @param dataDir The data directory (created by the bank if empty).
- * @param extraArgs More `serve` flags.
- * @returns The running bank.
- * @throws {Error} When the bank exits or does not listen in time; the error holds its log.
+ * @param options The command, its ready line and how long to wait for it.
+ * @returns The running process.
+ * @throws {Error} When it exits or does not print the line in time (it is killed); the error holds
+ * its output.
  */
-export async function startBankProcess(
-  dataDir: string,
-  extraArgs: string[] = [],
-): Promise<BankProcess> {
+export async function startUntilReady(options: StartUntilReadyOptions): Promise<ReadyProcess> {
+  const { label, timeoutMs } = options;
   const child = new Deno.Command(Deno.execPath(), {
-    args: bankServeArgs(dataDir, extraArgs),
+    args: options.args,
     cwd: REPO_ROOT,
     stdin: "null",
     stdout: "piped",
@@ -112,29 +135,26 @@ export async function startBankProcess(
     env: { NO_COLOR: "1" },
   }).spawn();
   let text = "";
-  const listening = Promise.withResolvers<number>();
+  const ready = Promise.withResolvers<string>();
   const collect = async (stream: ReadableStream<Uint8Array>) => {
     for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
       text += chunk;
-      const match = text.match(/listening address=[^\s]*:(\d+)/);
-      if (match) listening.resolve(Number(match[1]));
+      const match = text.match(options.readyPattern);
+      if (match) ready.resolve(match[1]);
     }
   };
   const readers = Promise.all([collect(child.stdout), collect(child.stderr)]);
   const exited = child.status.then((status) => {
-    listening.reject(new Error(`bank exited with ${status.code} before listening:\n${text}`));
+    ready.reject(new Error(`${label} exited with ${status.code} before it was ready:\n${text}`));
     return status;
   });
   const timer = setTimeout(
-    () =>
-      listening.reject(
-        new Error(`bank did not listen within ${BANK_START_TIMEOUT_MS} ms:\n${text}`),
-      ),
-    BANK_START_TIMEOUT_MS,
+    () => ready.reject(new Error(`${label} was not ready within ${timeoutMs} ms:\n${text}`)),
+    timeoutMs,
   );
-  let port: number;
+  let line: string;
   try {
-    port = await listening.promise;
+    line = await ready.promise;
   } catch (error) {
     try {
       child.kill("SIGKILL");
@@ -146,8 +166,7 @@ export async function startBankProcess(
     clearTimeout(timer);
   }
   return {
-    port,
-    dataDir,
+    ready: line,
     log: () => text,
     async stop() {
       child.kill("SIGTERM");
@@ -161,4 +180,25 @@ export async function startBankProcess(
       await readers;
     },
   };
+}
+
+/**
+ * Starts `bank serve --port 0` on a data directory and waits until it listens.
+ *
+ * @param dataDir The data directory (created by the bank if empty).
+ * @param extraArgs More `serve` flags.
+ * @returns The running bank.
+ * @throws {Error} When the bank exits or does not listen in time; the error holds its log.
+ */
+export async function startBankProcess(
+  dataDir: string,
+  extraArgs: string[] = [],
+): Promise<BankProcess> {
+  const { ready, log, stop, kill } = await startUntilReady({
+    label: "bank",
+    args: bankServeArgs(dataDir, extraArgs),
+    readyPattern: /listening address=[^\s]*:(\d+)/,
+    timeoutMs: BANK_START_TIMEOUT_MS,
+  });
+  return { port: Number(ready), dataDir, log, stop, kill };
 }
