@@ -6,13 +6,13 @@
  * @module
  */
 
-import { openSqliteStore } from "../server/ledger/sqlite_store.ts";
 import { type AuditVerdict, checkAuditLog } from "./audit_check.ts";
 import { type BankRun, spawnBank, startBank } from "./bank_runner.ts";
 import { setUpTortureBank, tortureCustomers } from "./bank_setup.ts";
 import type { TortureConfig } from "./config.ts";
 import { History, historyFigures, type RunFigures } from "./history.ts";
-import { checkLedger, type LedgerVerdict, readLedgerSnapshot } from "./ledger_check.ts";
+import { ledgerOf } from "./hostile_bank.ts";
+import { checkLedger, type LedgerVerdict } from "./ledger_check.ts";
 import { SeededRandom } from "./random.ts";
 import { TortureAtm } from "./torture_atm.ts";
 
@@ -197,18 +197,10 @@ export async function runTorture(
     for (const line of run.crashLines) processProblems.push(`bank log: ${line}`);
   }
   say(`torture: ${bank.runs.length} bank processes in all; checking the ledger and the audit log`);
-  const store = await openSqliteStore(`${dataDir}/ledger.sqlite`);
-  let ledger: LedgerVerdict;
-  let entries;
-  try {
-    const snapshot = await readLedgerSnapshot(store);
-    entries = snapshot.entries;
-    const openings = new Map(customers.map((c) => [c.name, c.openingCents]));
-    ledger = checkLedger(history.ops, openings, snapshot);
-  } finally {
-    await store.close();
-  }
-  const audit = await checkAuditLog(dataDir, entries);
+  const snapshot = await ledgerOf(dataDir);
+  const openings = new Map(customers.map((c) => [c.name, c.openingCents]));
+  const ledger = checkLedger(history.ops, openings, snapshot);
+  const audit = await checkAuditLog(dataDir, snapshot.entries);
   const counted = historyFigures(history.ops);
   const resolvedAtEnd = { alreadyApplied: 0, appliedNow: 0, refused: 0 };
   for (const { outcome } of history.ops) {
