@@ -22,6 +22,7 @@ import {
   HANDSHAKE_TIMEOUT_MS_DEFAULT,
   IDLE_TIMEOUT_MS_DEFAULT,
   LOCKOUT_MS_DEFAULT,
+  LOGIN_FAILURES_MAX,
 } from "./constants.ts";
 import { CliError } from "./commands/cli_error.ts";
 import { CONSOLE_HOST_DEFAULT, CONSOLE_PORT_DEFAULT } from "./console/constants.ts";
@@ -92,7 +93,7 @@ function buildProgram(): Command {
     )
     .option(
       "--lockout-minutes <n>",
-      "how long 5 wrong PINs lock an account",
+      `how long ${LOGIN_FAILURES_MAX} wrong PINs lock an account`,
       positiveInteger,
       LOCKOUT_MS_DEFAULT / 60_000,
     )

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { formatCents } from "../lib/amount.ts";
+import { AmountError, formatCents } from "../lib/amount.ts";
 import {
   decodeRequest,
   encodeMessage,
@@ -15,10 +15,9 @@ import {
   type Response,
 } from "../lib/messages.ts";
 import { ProtocolError, type SecureChannel } from "../lib/mod.ts";
-import { AmountError } from "../lib/amount.ts";
 import { type Bank, BankUnavailableError } from "./bank.ts";
 import type { Customer, HistoryItem, OperationResult } from "./ledger/store.ts";
-import { ATM_REVOCATION_CHECK_MS } from "./constants.ts";
+import { ATM_REVOCATION_CHECK_MS, LOGIN_FAILURES_MAX } from "./constants.ts";
 import type { Logger } from "./logger.ts";
 import type { SessionRegistry } from "./session_registry.ts";
 
@@ -35,8 +34,8 @@ const MONEY_OPERATIONS: ReadonlySet<string> = new Set(["deposit", "withdraw", "t
 
 /** Plain-words refusals the ATM shows to the customer. */
 const REFUSAL_MESSAGES = {
-  login_failed: "Login failed. Check the user name and PIN. After 5 wrong PINs in a row the " +
-    "account is locked for a while.",
+  login_failed: "Login failed. Check the user name and PIN. After " +
+    `${LOGIN_FAILURES_MAX} wrong PINs in a row the account is locked for a while.`,
   not_logged_in: "Please log in first.",
   insufficient_funds: "Insufficient funds: the balance does not cover this amount.",
   unknown_recipient: "There is no customer with that name to transfer to.",
