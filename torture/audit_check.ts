@@ -8,7 +8,7 @@
 
 import type { JournalEntry } from "../server/ledger/store.ts";
 import { runCommand } from "../server/testing/bank_process.ts";
-import { PROBLEMS_SHOWN_MAX } from "./ledger_check.ts";
+import { Problems } from "./ledger_check.ts";
 
 /** One decrypted audit event as `bank audit --decrypt` prints it (only the fields used here). */
 export interface AuditLine {
@@ -49,7 +49,8 @@ export function isCommitRecord(line: AuditLine): boolean {
  *
  * @param lines The decrypted audit events.
  * @param entries Every journal entry.
- * @returns Problems in words (the first few of each kind) and the number of commit records.
+ * @returns Problems in words (the first few of each kind, in the order found) and the number
+ *   of commit records.
  */
 export function checkAuditRecords(
   lines: readonly AuditLine[],
@@ -64,34 +65,29 @@ export function checkAuditRecords(
     list.push(line);
     counts.set(line.entryId!, list);
   }
-  const missing: string[] = [];
-  const doubled: string[] = [];
-  const wrong: string[] = [];
+  const problems = new Problems();
   for (const entry of entries) {
     const records = counts.get(entry.entryId) ?? [];
-    if (records.length === 0) missing.push(`entry ${entry.entryId} has no audit record`);
-    if (records.length > 1) doubled.push(`entry ${entry.entryId} has ${records.length} records`);
+    if (records.length === 0) {
+      problems.add("audit missing", `entry ${entry.entryId} has no audit record`);
+    }
+    if (records.length > 1) {
+      problems.add("audit doubled", `entry ${entry.entryId} has ${records.length} records`);
+    }
     for (const record of records) {
       if (record.type === "tx" && record.requestId !== entry.requestId) {
-        wrong.push(`entry ${entry.entryId}: record names request ${record.requestId}`);
+        problems.add(
+          "audit wrong",
+          `entry ${entry.entryId}: record names request ${record.requestId}`,
+        );
       }
     }
     counts.delete(entry.entryId);
   }
-  const strays = [...counts.keys()].map((id) => `audit names entry ${id}, the ledger has none`);
-  const problems: string[] = [];
-  for (
-    const [kind, list] of [["missing", missing], ["doubled", doubled], ["wrong", wrong], [
-      "stray",
-      strays,
-    ]] as const
-  ) {
-    for (const text of list.slice(0, PROBLEMS_SHOWN_MAX)) problems.push(`audit ${kind}: ${text}`);
-    if (list.length > PROBLEMS_SHOWN_MAX) {
-      problems.push(`audit ${kind}: ... and ${list.length - PROBLEMS_SHOWN_MAX} more`);
-    }
+  for (const id of counts.keys()) {
+    problems.add("audit stray", `audit names entry ${id}, the ledger has none`);
   }
-  return { problems, committedRecords };
+  return { problems: problems.finish(), committedRecords };
 }
 
 /**

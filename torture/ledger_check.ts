@@ -79,17 +79,32 @@ export async function readLedgerSnapshot(store: LedgerStore): Promise<LedgerSnap
   return { entries, balances, invariantProblems };
 }
 
-/** Collects problems, showing the first few of each kind in full. */
-class Problems {
+/**
+ * Collects problems as `KIND: TEXT` lines, showing the first {@link PROBLEMS_SHOWN_MAX} of each
+ * kind in full and only counting the rest.
+ */
+export class Problems {
+  /** The lines so far. */
   readonly lines: string[] = [];
   readonly #counts = new Map<string, number>();
 
+  /**
+   * Records one problem.
+   *
+   * @param kind Its kind, which starts the line.
+   * @param text What is wrong.
+   */
   add(kind: string, text: string): void {
     const count = (this.#counts.get(kind) ?? 0) + 1;
     this.#counts.set(kind, count);
     if (count <= PROBLEMS_SHOWN_MAX) this.lines.push(`${kind}: ${text}`);
   }
 
+  /**
+   * Ends the list with one `KIND: ... and N more` line per kind that had more than were shown.
+   *
+   * @returns The lines.
+   */
   finish(): string[] {
     for (const [kind, count] of this.#counts) {
       if (count > PROBLEMS_SHOWN_MAX) {
