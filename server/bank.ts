@@ -237,8 +237,7 @@ export class Bank {
       // those, since other servers record their own)
       await recordJournalGap(store, audit, results, this.#committedBy());
       ops.forEach((op, i) => this.record(this.#transactionEvent(op, results[i])));
-      const head = await audit.flush();
-      await store.setAuditHead(head);
+      await this.flushAudit();
       return results;
     } catch (error) {
       this.#failure ??= new BankUnavailableError(error);
