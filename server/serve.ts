@@ -8,8 +8,7 @@
 import { AuditLog, initAuditKeys } from "./audit/mod.ts";
 import { Bank } from "./bank.ts";
 import { checkBankKey, forgetNewBankKey } from "./bank_key_check.ts";
-import { assertSqliteLedgerKept, dataDirPaths, openDataDir } from "./data_dir.ts";
-import { describeLedger, ledgerLocation, openLedger } from "./ledger/open_ledger.ts";
+import { describeLedger } from "./ledger/open_ledger.ts";
 import { lockServerId, type ServerIdLock } from "./ledger/postgres_server_lock.ts";
 import { BankListener, type ConnectionLimits } from "./listener.ts";
 import type { Logger } from "./logger.ts";
@@ -17,6 +16,7 @@ import type { LedgerStore } from "./ledger/store.ts";
 import { SessionRegistry } from "./session_registry.ts";
 import { recoverAuditFromJournal } from "./audit_recovery.ts";
 import { type RunningConsole, startConsole } from "./console/console_server.ts";
+import { openBankFiles } from "./commands/open_bank_files.ts";
 
 /** Everything `bank serve` can be told. */
 export interface ServeOptions {
@@ -56,21 +56,12 @@ export interface RunningBank {
  *
  * @param options Where and how to serve.
  * @returns The running bank.
- * @throws {LedgerError | AuditError | SecretFileError | BankKeyError} When a part cannot be opened
- * safely (an unknown ledger schema, a bank key that is not the ledger's); the bank then does not
- * start at all.
+ * @throws {LedgerError | DataDirError | AuditError | SecretFileError | BankKeyError} When a part
+ * cannot be opened safely (an unknown ledger schema, a bank key that is not the ledger's); the
+ * bank then does not start at all.
  */
 export async function startBank(options: ServeOptions): Promise<RunningBank> {
-  const location = ledgerLocation(options.db, dataDirPaths(options.dataDir).ledger);
-  const dataDir = await openDataDir(options.dataDir);
-  let store: LedgerStore;
-  try {
-    if (location.kind === "sqlite") await assertSqliteLedgerKept(dataDir);
-    store = await openLedger(location);
-  } catch (error) {
-    await forgetNewBankKey(dataDir);
-    throw error;
-  }
+  const { dataDir, store, location } = await openBankFiles(options.dataDir, options.db);
   let audit: AuditLog;
   let keys: Awaited<ReturnType<typeof initAuditKeys>>;
   // on a shared ledger no other running server may use this server id
@@ -127,6 +118,13 @@ export async function startBank(options: ServeOptions): Promise<RunningBank> {
     address: `${listener.addr.hostname}:${listener.addr.port}`,
   });
   await bank.flushAudit();
+  // after the listener: the audit log, its head recorded in the ledger, the ledger, the server id
+  const closeStorage = async () => {
+    await audit.close();
+    await store.setAuditHead(audit.head());
+    await store.close();
+    await serverLock?.release();
+  };
   let operatorConsole: RunningConsole | null = null;
   if (options.console) {
     try {
@@ -140,10 +138,7 @@ export async function startBank(options: ServeOptions): Promise<RunningBank> {
     } catch (error) {
       // The bank does not run without the console it was asked for.
       await listener.close();
-      await audit.close();
-      await store.setAuditHead(audit.head());
-      await store.close();
-      await serverLock?.release();
+      await closeStorage();
       throw error;
     }
   }
@@ -151,10 +146,7 @@ export async function startBank(options: ServeOptions): Promise<RunningBank> {
     await operatorConsole?.close();
     await listener.close();
     bank.record({ type: "bank_stop", serverId: options.serverId });
-    await audit.close();
-    await store.setAuditHead(audit.head());
-    await store.close();
-    await serverLock?.release();
+    await closeStorage();
   };
   return {
     bank,
