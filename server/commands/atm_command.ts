@@ -8,7 +8,6 @@
 
 import { PSK_BYTES, writeCredential } from "../../lib/mod.ts";
 import { wrapAtmKey } from "../bank_secrets.ts";
-import { dataDirPaths } from "../data_dir.ts";
 import { CliError } from "./cli_error.ts";
 import { type BankFiles, withBankFiles } from "./open_bank_files.ts";
 import { recordAdminAction } from "./admin_audit.ts";
@@ -111,8 +110,6 @@ export async function runAtmRevoke(
     if (!await store.revokeAtm(id)) throw new CliError(`no ATM with id ${JSON.stringify(id)}`);
   }, { db: flags.db });
   await recordAdminAction(flags.data, { type: "atm_revoke", atmId: id }, `ATM ${id} was revoked`);
-  console.log(
-    `Revoked ATM ${id}. Its credential file under ${dataDirPaths(flags.data).atms} ` +
-      `no longer works.`,
-  );
+  // The file may be anywhere (`atm add --out`), so the message names no folder.
+  console.log(`Revoked ATM ${id}: its credential file no longer works.`);
 }

@@ -8,6 +8,7 @@
 
 import { formatCents } from "../../lib/amount.ts";
 import { type LogReport, type MultiVerifyReport, verifyAuditLogs } from "../audit/multi_verify.ts";
+import { dataDirPaths } from "../data_dir.ts";
 import { ledgerLocation, openLedger } from "../ledger/open_ledger.ts";
 import { CliError, EXIT } from "./cli_error.ts";
 
@@ -30,7 +31,7 @@ export async function runAuditMulti(flags: AuditMultiFlags): Promise<void> {
     const isDir = await Deno.stat(dir).then((info) => info.isDirectory, () => false);
     if (!isDir) throw new CliError(`no data directory at ${dir}`);
   }
-  const location = ledgerLocation(flags.db, `${flags.dataDirs[0]}/ledger.sqlite`);
+  const location = ledgerLocation(flags.db, dataDirPaths(flags.dataDirs[0]).ledger);
   if (location.kind === "sqlite") {
     // one SQLite ledger belongs to one server; reading it must not create it
     const exists = await Deno.lstat(location.path).then(() => true, () => false);
