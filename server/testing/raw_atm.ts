@@ -8,6 +8,12 @@
 import { decodeResponse, encodeMessage, type Request, type Response } from "../../lib/messages.ts";
 import { connectChannel, readCredential, type SecureChannel } from "../../lib/mod.ts";
 
+/**
+ * How long a raw ATM waits for the answer to one request: a PIN check or a group commit on a
+ * busy, shared test machine takes well under this.
+ */
+const RESPONSE_TIMEOUT_MS = 15_000;
+
 /** One open secure channel to a bank, speaking raw requests. */
 export interface RawAtm {
   send(request: Request): Promise<Response>;
@@ -31,7 +37,7 @@ export async function connectRawAtm(credentialPath: string, port: number): Promi
   return {
     async send(request) {
       await channel.send(encodeMessage(request));
-      return decodeResponse(await channel.receive({ timeoutMs: 15_000 }));
+      return decodeResponse(await channel.receive({ timeoutMs: RESPONSE_TIMEOUT_MS }));
     },
     close: () => channel.close(),
   };
