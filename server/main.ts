@@ -2,7 +2,8 @@
  * The `bank` command: serve ATMs, and administer customers, ATMs and the audit log.
  *
  * Run it as `deno task bank <command>` (the permission set `bank` in deno.json) or as the
- * compiled `dist/bank`. Every command takes `--data DIR` and initialises an empty directory.
+ * compiled `dist/bank`. Every command but `migrate` takes `--data DIR`; all but `audit`, which
+ * only reads, initialise an empty directory.
  *
  * @module
  */
