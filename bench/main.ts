@@ -54,17 +54,27 @@ function caption(results: BenchResults, machine: MachineInfo): string {
     `load average at end ${load}`;
 }
 
-async function writeResults(results: BenchResults, name: string): Promise<string[]> {
+/**
+ * Writes the JSON, the chart and the Markdown table of a run.
+ *
+ * @param results What the run measured.
+ * @param name File name without extension, under bench/results/.
+ * @returns The paths written.
+ */
+export async function writeResults(results: BenchResults, name: string): Promise<string[]> {
   const rows = buildRows(results);
   const json = `${RESULTS_DIR}${name}.json`;
   const svg = `${RESULTS_DIR}${name}.svg`;
   const markdown = `${RESULTS_DIR}${name}.md`;
   await Deno.writeTextFile(json, `${JSON.stringify({ schema: 1, ...results, rows }, null, 2)}\n`);
   await Deno.writeTextFile(svg, renderChart(rows, caption(results, results.machine)));
-  await Deno.writeTextFile(
-    markdown,
-    `${caption(results, results.machine)}\n\n${formatMarkdownTable(rows)}\n`,
-  );
+  const text = [
+    caption(results, results.machine),
+    formatMarkdownTable(rows),
+    "CPU time per operation (all threads of each process, warm-up included):",
+    formatCpuTable(results),
+  ].join("\n\n");
+  await Deno.writeTextFile(markdown, `${text}\n`);
   return [json, svg, markdown];
 }
 
