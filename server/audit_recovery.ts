@@ -25,24 +25,38 @@ import type { JournalEntry, LedgerStore, OperationResult } from "./ledger/store.
 const RECOVERY_ENTRIES_PER_STEP = 1_000;
 
 /**
+ * How many records a catch-up wrote, by kind. Opening balances of `bank customer add` are always
+ * committed outside the bank's batches, so recovering them is routine; a recovered transaction
+ * means the bank stopped between its ledger commit and its audit flush.
+ */
+export interface RecoveredCounts {
+  /** Opening-balance entries. */
+  openings: number;
+  /** Deposits, withdrawals and transfers. */
+  transactions: number;
+}
+
+/**
  * Appends a recovered audit record for every journal entry newer than the log's last one, and
  * makes them durable. Run at start, before any new transaction.
  *
  * @param store The ledger.
  * @param audit The audit log, just opened.
  * @param committedBy On a shared ledger, this server's id: only its own entries are recovered.
- * @returns How many records were recovered.
+ * @returns How many records were recovered, by kind.
  */
 export async function recoverAuditFromJournal(
   store: LedgerStore,
   audit: AuditLog,
   committedBy?: string,
-): Promise<number> {
+): Promise<RecoveredCounts> {
   const recovered = await appendJournalAfter(store, audit, {
     beforeEntryId: Number.MAX_SAFE_INTEGER,
     committedBy,
   });
-  if (recovered > 0) await store.setAuditHead(await audit.flush());
+  if (recovered.openings + recovered.transactions > 0) {
+    await store.setAuditHead(await audit.flush());
+  }
   return recovered;
 }
 
@@ -68,7 +82,8 @@ export async function recordJournalGap(
     if (result.ok && !result.replayed) first = Math.min(first, result.entryId);
   }
   if (first === Number.MAX_SAFE_INTEGER || first <= audit.lastEntryId + 1) return 0;
-  return await appendJournalAfter(store, audit, { beforeEntryId: first, committedBy });
+  const appended = await appendJournalAfter(store, audit, { beforeEntryId: first, committedBy });
+  return appended.openings + appended.transactions;
 }
 
 /** Appends a record for each entry after `audit.lastEntryId` and before `beforeEntryId`. */
@@ -76,9 +91,9 @@ async function appendJournalAfter(
   store: LedgerStore,
   audit: AuditLog,
   scope: { beforeEntryId: number; committedBy: string | undefined },
-): Promise<number> {
+): Promise<RecoveredCounts> {
   const { beforeEntryId, committedBy } = scope;
-  let appended = 0;
+  const appended = { openings: 0, transactions: 0 };
   while (true) {
     const entries = await store.journalAfter(
       audit.lastEntryId,
@@ -86,8 +101,11 @@ async function appendJournalAfter(
       committedBy,
     );
     const wanted = entries.filter((entry) => entry.entryId < beforeEntryId);
-    for (const entry of wanted) audit.append(recoveredEvent(entry));
-    appended += wanted.length;
+    for (const entry of wanted) {
+      audit.append(recoveredEvent(entry));
+      if (entry.kind === "opening") appended.openings++;
+      else appended.transactions++;
+    }
     if (wanted.length < RECOVERY_ENTRIES_PER_STEP) return appended;
   }
 }

@@ -73,8 +73,15 @@ Deno.test("recoverAuditFromJournal() writes each committed entry the log lacks, 
     await f.store.applyBatch([{ ...deposit(alice.id, 300), kind: "withdraw" }]);
 
     const audit = await AuditLog.open({ dataDir: f.dir, serverId: "bank-1" });
-    assert.equal(await recoverAuditFromJournal(f.store, audit), 4);
-    assert.equal(await recoverAuditFromJournal(f.store, audit), 0, "nothing twice");
+    assert.deepEqual(await recoverAuditFromJournal(f.store, audit), {
+      openings: 1,
+      transactions: 3,
+    });
+    assert.deepEqual(
+      await recoverAuditFromJournal(f.store, audit),
+      { openings: 0, transactions: 0 },
+      "nothing twice",
+    );
     await audit.close();
 
     const events = await allEvents(f.dir);
@@ -94,7 +101,10 @@ Deno.test("recoverAuditFromJournal() writes each committed entry the log lacks, 
       serverId: "bank-1",
       ledgerHead: await f.store.auditHead("bank-1"),
     });
-    assert.equal(await recoverAuditFromJournal(f.store, again), 0);
+    assert.deepEqual(await recoverAuditFromJournal(f.store, again), {
+      openings: 0,
+      transactions: 0,
+    });
     await again.close();
   } finally {
     await f.cleanup();
@@ -111,7 +121,10 @@ Deno.test("recoverAuditFromJournal() recovers only the entries after the last re
     await f.store.applyBatch([deposit(bob.id, 3)]); // committed, then the bank died
 
     audit = await AuditLog.open({ dataDir: f.dir, serverId: "bank-1" });
-    assert.equal(await recoverAuditFromJournal(f.store, audit), 1);
+    assert.deepEqual(await recoverAuditFromJournal(f.store, audit), {
+      openings: 0,
+      transactions: 1,
+    });
     await audit.close();
     const events = await allEvents(f.dir);
     assert.deepEqual(recordedEntryIds(events), await journalIds(f.store));

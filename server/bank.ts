@@ -144,7 +144,9 @@ export class Bank {
 
   async #checkLogin(atmId: string, user: string, pin: string): Promise<LoginOutcome> {
     const { store, secrets } = this.#options;
-    const customer = await store.findCustomer(user).catch(() => undefined);
+    // A ledger failure propagates: the session answers "internal", and an outage is not
+    // recorded as a login with an unknown user name.
+    const customer = await store.findCustomer(user);
     const now = this.#now();
     if (!customer) {
       await verifyAgainstDummy(pin, secrets.pinPepper);

@@ -101,7 +101,13 @@ export async function startBank(options: ServeOptions): Promise<RunningBank> {
   });
   const committedBy = location.kind === "postgres" ? options.serverId : undefined;
   const recovered = await recoverAuditFromJournal(store, audit, committedBy);
-  if (recovered > 0) options.logger.warn("audit", "recovered", { records: recovered });
+  if (recovered.openings > 0) {
+    options.logger.info("audit", "opening_balances_recorded", { records: recovered.openings });
+  }
+  if (recovered.transactions > 0) {
+    // The bank stopped after a ledger commit and before the audit flush.
+    options.logger.warn("audit", "recovered", { records: recovered.transactions });
+  }
   if (audit.recovery.tornLineRepaired) options.logger.warn("audit", "torn_line_repaired", {});
   const registry = new SessionRegistry();
   const listener = new BankListener({
