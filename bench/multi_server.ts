@@ -1,11 +1,11 @@
 /**
- * `deno run -P=test bench/multi_server.ts [--quick]`: durable transactions per second with 1, 2
- * and 3 bank servers on one PostgreSQL ledger. For each count it makes a fresh database on the
- * local PostgreSQL (`bank migrate`), provisions the ATMs and customers in it through the same code
- * as `bank customer add` and `bank atm add`, copies the bank key into every server's data
- * directory, starts the servers as real `bank serve --db` processes, spreads logged-in ATMs over
- * them round-robin, and runs the same mix and closed loop as `deno task bench`. The database and
- * data directories are removed afterwards.
+ * `deno task bench:servers [--quick]` (`deno run -P=test bench/multi_server.ts`): durable
+ * transactions per second with 1, 2 and 3 bank servers on one PostgreSQL ledger. For each count it
+ * makes a fresh database on the local PostgreSQL (`bank migrate`), provisions the ATMs and
+ * customers in it through the same code as `bank customer add` and `bank atm add`, copies the bank
+ * key into every server's data directory, starts the servers as real `bank serve --db` processes,
+ * spreads logged-in ATMs over them round-robin, and runs the same mix and closed loop as `deno task
+ * bench`. The database and data directories are removed afterwards.
  *
  * Every server, the ATMs and PostgreSQL share this machine's cores, so the figure says what
  * several servers cost or gain here, not what they would on separate machines.

@@ -1,10 +1,10 @@
 /**
- * `deno run -P=test torture/multi_server.ts [--quick] [--seed N]`: the several-servers torture
- * mode. Three bank servers run on one fresh PostgreSQL ledger; ATMs whose credentials list all
- * three (each ATM in its own order) make random deposits, withdrawals and transfers, while the
- * servers are SIGKILLed one at a time, at random moments, and restarted, so two always keep
- * serving. At the end every server is restarted once (recovering the audit records a kill cut
- * off) and stopped, and the run checks:
+ * `deno task torture:servers [--quick] [--seed N]` (`deno run -P=test torture/multi_server.ts`):
+ * the several-servers torture mode. Three bank servers run on one fresh PostgreSQL ledger; ATMs
+ * whose credentials list all three (each ATM in its own order) make random deposits, withdrawals
+ * and transfers, while the servers are SIGKILLed one at a time, at random moments, and restarted,
+ * so two always keep serving. At the end every server is restarted once (recovering the audit
+ * records a kill cut off) and stopped, and the run checks:
  *
  * - every operation an ATM saw acknowledged is in the ledger exactly once, as acknowledged, and
  *   the ledger holds nothing else; every customer's balance is what the acknowledgements imply;
