@@ -7,6 +7,7 @@
  */
 
 import { type Child, readRssBytes, startChild } from "./child.ts";
+import { bankServeArgs } from "../server/testing/bank_process.ts";
 
 /** A running bank process. */
 export interface BankServer {
@@ -31,19 +32,7 @@ export interface BankServer {
  */
 export async function startBankServer(dataDir: string): Promise<BankServer> {
   const child = await startChild({
-    args: [
-      "run",
-      "--quiet",
-      "-P=bank",
-      "server/main.ts",
-      "serve",
-      "--data",
-      dataDir,
-      "--port",
-      "0",
-      "--console-port",
-      "0",
-    ],
+    args: bankServeArgs(dataDir),
     readyPattern: /listening address=\S*:(\d+)/,
   });
   return {
