@@ -135,15 +135,16 @@ export interface SessionChannelOptions {
  * @returns The channel.
  */
 export function sessionChannel(conn: FrameConn, options: SessionChannelOptions): SecureChannel {
-  const atmSends = { direction: Direction.ATM_TO_BANK, keys: options.keys.atmToBank };
-  const bankSends = { direction: Direction.BANK_TO_ATM, keys: options.keys.bankToAtm };
-  const [sends, receives] = options.side === "atm" ? [atmSends, bankSends] : [bankSends, atmSends];
+  const [sends, receives] = options.side === "atm"
+    ? [Direction.ATM_TO_BANK, Direction.BANK_TO_ATM]
+    : [Direction.BANK_TO_ATM, Direction.ATM_TO_BANK];
+  const { keys, recordsMax } = options;
   return new RecordChannel({
     conn,
     atmId: options.atmId,
     sessionId: toHex(options.finalHash).slice(0, SESSION_ID_CHARS),
-    sealer: new RecordSealer({ ...sends, recordsMax: options.recordsMax }),
-    opener: new RecordOpener({ ...receives, recordsMax: options.recordsMax }),
+    sealer: new RecordSealer({ direction: sends, keys: keys.sending, recordsMax }),
+    opener: new RecordOpener({ direction: receives, keys: keys.receiving, recordsMax }),
     receiveFrameBytesMax: options.receiveFrameBytesMax,
     // Not negotiated: the ATM accepts up to this, and a bank that lowers its own limit refuses
     // larger frames from the ATM.

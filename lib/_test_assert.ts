@@ -55,7 +55,7 @@ function jsonBigint(_key: string, value: unknown): unknown {
  * @returns The error, for further checks.
  */
 export async function assertRejects<E extends Error>(
-  promise: Promise<unknown> | (() => Promise<unknown>),
+  promise: Promise<unknown> | (() => unknown),
   type: abstract new (...args: never[]) => E,
   code?: string,
 ): Promise<E> {

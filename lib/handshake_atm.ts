@@ -24,7 +24,6 @@ import {
 } from "./_handshake_common.ts";
 import { ConnDeadline, encodeFrame, FrameType, setNoDelayIfTcp, writeAll } from "./frame.ts";
 import { assertAtmId, encodeAtmHello, parseBankReply } from "./handshake_messages.ts";
-import { hmacSha256, verifyHmacSha256 } from "./hmac.ts";
 import { deriveSessionKeys } from "./key_schedule.ts";
 import { recordsMaxOf } from "./record.ts";
 import type { SecureChannel } from "./secure_channel.ts";
@@ -94,7 +93,7 @@ async function runAtmHandshake(
   options: ConnectChannelOptions & { psk: Bytes },
 ): Promise<SecureChannel> {
   // Send hello: our id, a fresh nonce and a fresh ephemeral key.
-  const ephemeral = await generateX25519KeyPair();
+  const ephemeral = generateX25519KeyPair();
   const atmNonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
   const hello = encodeFrame(
     FrameType.ATM_HELLO,
@@ -108,27 +107,32 @@ async function runAtmHandshake(
   const replyBytes = encodeFrame(replyFrame.type, replyFrame.body);
 
   // Derive the keys, bound to the transcript up to the bank's public key.
-  const sharedSecret = await x25519SharedSecret(ephemeral.privateKey, reply.publicKey);
+  const sharedSecret = x25519SharedSecret(ephemeral.privateKey, reply.publicKey);
   const h1 = await transcriptHash(
     hello,
     replyBytes.subarray(0, FRAME_HEADER_BYTES + replyFrame.body.length - MAC_BYTES),
   );
-  const keys = await deriveSessionKeys({
-    psk: options.psk,
-    sharedSecret,
-    atmNonce,
-    bankNonce: reply.nonce,
-    transcriptHash: h1,
-  }).finally(() => wipeBytes(sharedSecret));
+  let keys;
+  try {
+    keys = deriveSessionKeys({
+      psk: options.psk,
+      sharedSecret,
+      atmNonce,
+      bankNonce: reply.nonce,
+      transcriptHash: h1,
+    }, "atm");
+  } finally {
+    wipeBytes(sharedSecret);
+  }
 
   // Verify the bank's MAC before trusting anything in the reply.
-  if (!await verifyHmacSha256(keys.bankFinished, reply.mac, h1)) {
+  if (!keys.bankFinished.verify(reply.mac, h1)) {
     throw new ProtocolError("bad_mac", "Bank reply MAC does not verify: wrong key or tampering");
   }
 
   // Send finished: our MAC over the whole transcript.
   const h2 = await transcriptHash(hello, replyBytes);
-  const finished = encodeFrame(FrameType.ATM_FINISHED, await hmacSha256(keys.atmFinished, h2));
+  const finished = encodeFrame(FrameType.ATM_FINISHED, keys.atmFinished.sign(h2));
   await writeAll(conn, finished);
   const h3 = await transcriptHash(hello, replyBytes, finished);
 

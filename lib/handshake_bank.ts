@@ -27,7 +27,6 @@ import {
 } from "./_handshake_common.ts";
 import { ConnDeadline, encodeFrame, FrameType, setNoDelayIfTcp, writeAll } from "./frame.ts";
 import { encodeBankReply, parseAtmFinished, parseAtmHello } from "./handshake_messages.ts";
-import { hmacSha256, verifyHmacSha256 } from "./hmac.ts";
 import { deriveSessionKeys } from "./key_schedule.ts";
 import { recordsMaxOf } from "./record.ts";
 import type { SecureChannel } from "./secure_channel.ts";
@@ -145,9 +144,9 @@ async function runBankHandshake(
   state.choice = await chooseKey(options.lookupPsk, hello.atmId);
 
   // Our half of the exchange, then the keys bound to the transcript so far (H1).
-  const ephemeral = await generateX25519KeyPair();
+  const ephemeral = generateX25519KeyPair();
   const bankNonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
-  const sharedSecret = await x25519SharedSecret(ephemeral.privateKey, hello.publicKey);
+  const sharedSecret = x25519SharedSecret(ephemeral.privateKey, hello.publicKey);
   const unsigned = encodeFrame(
     FrameType.BANK_REPLY,
     encodeBankReply({
@@ -158,16 +157,21 @@ async function runBankHandshake(
   );
   const macOffset = unsigned.length - MAC_BYTES;
   const h1 = await transcriptHash(helloBytes, unsigned.subarray(0, macOffset));
-  const keys = await deriveSessionKeys({
-    psk: state.choice.psk,
-    sharedSecret,
-    atmNonce: hello.nonce,
-    bankNonce,
-    transcriptHash: h1,
-  }).finally(() => wipeBytes(sharedSecret));
+  let keys;
+  try {
+    keys = deriveSessionKeys({
+      psk: state.choice.psk,
+      sharedSecret,
+      atmNonce: hello.nonce,
+      bankNonce,
+      transcriptHash: h1,
+    }, "bank");
+  } finally {
+    wipeBytes(sharedSecret);
+  }
 
   // Send the reply with our MAC over H1.
-  unsigned.set(await hmacSha256(keys.bankFinished, h1), macOffset);
+  unsigned.set(keys.bankFinished.sign(h1), macOffset);
   const replyBytes = unsigned;
   await writeAll(conn, replyBytes);
 
@@ -175,7 +179,7 @@ async function runBankHandshake(
   const finishedFrame = await readHandshakeFrame(conn, FrameType.ATM_FINISHED);
   const atmMac = parseAtmFinished(finishedFrame.body);
   const h2 = await transcriptHash(helloBytes, replyBytes);
-  if (!await verifyHmacSha256(keys.atmFinished, atmMac, h2)) {
+  if (!keys.atmFinished.verify(atmMac, h2)) {
     throw new ProtocolError("bad_mac", "ATM finished MAC does not verify: wrong key or tampering");
   }
   if (!state.choice.known) {

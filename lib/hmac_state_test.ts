@@ -2,7 +2,6 @@ import { assert, assertEquals, assertThrows } from "./_test_assert.ts";
 import { toHex, utf8 } from "./bytes.ts";
 import { hmacSha256, importHmacSha256Key } from "./hmac.ts";
 import { HmacSha256State } from "./hmac_state.ts";
-import { deriveSessionKeys } from "./key_schedule.ts";
 
 Deno.test("HmacSha256State.sign() matches RFC 4231 test cases 1, 2 and 3", () => {
   const cases = [
@@ -62,25 +61,4 @@ Deno.test("HmacSha256State.verify() accepts the right tag only, of the full leng
 Deno.test("HmacSha256State refuses an empty key and one longer than a SHA-256 block", () => {
   assertThrows(() => new HmacSha256State(new Uint8Array(0)), RangeError);
   assertThrows(() => new HmacSha256State(new Uint8Array(65)), RangeError);
-});
-
-Deno.test("deriveSessionKeys() gives each direction's MAC key as a CryptoKey and as the same states", async () => {
-  const keys = await deriveSessionKeys({
-    psk: crypto.getRandomValues(new Uint8Array(32)),
-    sharedSecret: crypto.getRandomValues(new Uint8Array(32)),
-    atmNonce: crypto.getRandomValues(new Uint8Array(32)),
-    bankNonce: crypto.getRandomValues(new Uint8Array(32)),
-    transcriptHash: crypto.getRandomValues(new Uint8Array(32)),
-  });
-  const probe = utf8("probe");
-  for (const direction of [keys.atmToBank, keys.bankToAtm]) {
-    assert(direction.macState !== undefined, "no macState");
-    assertEquals(
-      toHex(direction.macState.sign(probe)),
-      toHex(await hmacSha256(direction.mac, probe)),
-    );
-  }
-  const a = keys.atmToBank.macState!.sign(probe);
-  const b = keys.bankToAtm.macState!.sign(probe);
-  assert(toHex(a) !== toHex(b), "both directions have the same MAC key");
 });

@@ -1,21 +1,14 @@
 /**
  * The key schedule (docs/protocol.md, "Key schedule"): the master secret from the PSK and the
- * X25519 secret, then six labelled keys, all non-extractable `CryptoKey`s.
+ * X25519 secret, then six labelled keys. Each side keeps the four it uses in native hash states and
+ * cipher contexts, never as bytes in JavaScript memory.
  *
  * @module
  */
 
-import { concatBytes, utf8, wipeBytes } from "./bytes.ts";
-import {
-  HASH_BYTES,
-  MAC_BYTES,
-  MASTER_SECRET_BYTES,
-  NONCE_BYTES,
-  PSK_BYTES,
-  X25519_KEY_BYTES,
-} from "./constants.ts";
-import { deriveHkdfBits, deriveHkdfKey, type HkdfKeyType, importHkdfKey } from "./hkdf.ts";
-import { importHmacSha256Key } from "./hmac.ts";
+import { AesCbcDecrypter, AesCbcEncrypter } from "./aes_cbc.ts";
+import { type Bytes, concatBytes, utf8, wipeBytes } from "./bytes.ts";
+import { HASH_BYTES, NONCE_BYTES, PSK_BYTES, X25519_KEY_BYTES } from "./constants.ts";
 import { HmacSha256State } from "./hmac_state.ts";
 
 /** Prefix of every HKDF label, so keys of this protocol never collide with any other use. */
@@ -32,29 +25,35 @@ export const LABELS = {
   bankToAtmMac: "bank->atm mac",
 } as const;
 
-/** Keys that protect one direction of traffic. */
-export interface DirectionKeys {
-  /** AES-256-CBC. */
-  encryption: CryptoKey;
-  /** HMAC-SHA256. */
-  mac: CryptoKey;
-  /**
-   * The same MAC key as synchronous SHA-256 states, which the record layer uses when present
-   * (lib/hmac_state.ts); `deriveSessionKeys` always sets it.
-   */
-  macState?: HmacSha256State;
+/** The keys with which one side sends records: its direction's cipher and MAC. */
+export interface SendingKeys {
+  /** AES-256-CBC, the key inside a native context. */
+  encrypter: AesCbcEncrypter;
+  /** HMAC-SHA256 as precomputed SHA-256 states. */
+  mac: HmacSha256State;
 }
 
-/** Everything derived from one handshake. */
+/** The keys with which one side opens the peer's records. */
+export interface ReceivingKeys {
+  /** AES-256-CBC, the key inside a native context. */
+  decrypter: AesCbcDecrypter;
+  /** HMAC-SHA256 as precomputed SHA-256 states. */
+  mac: HmacSha256State;
+}
+
+/** Which end of the channel derives the keys: it sends in its own direction. */
+export type ChannelSide = "atm" | "bank";
+
+/** Everything one side derives from a handshake. */
 export interface SessionKeys {
   /** Keys the bank's reply MAC. */
-  bankFinished: CryptoKey;
+  bankFinished: HmacSha256State;
   /** Keys the ATM's finished MAC. */
-  atmFinished: CryptoKey;
-  /** Records sent by the ATM. */
-  atmToBank: DirectionKeys;
-  /** Records sent by the bank. */
-  bankToAtm: DirectionKeys;
+  atmFinished: HmacSha256State;
+  /** This side's records: ATM to bank for the ATM, bank to ATM for the bank. */
+  sending: SendingKeys;
+  /** The peer's records. */
+  receiving: ReceivingKeys;
 }
 
 /** Inputs of {@link deriveSessionKeys}. */
@@ -86,62 +85,85 @@ function assertInput(input: KeyScheduleInput): void {
   }
 }
 
+/** HKDF-Extract (RFC 5869 section 2.2): PRK = HMAC(salt, IKM). */
+function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Bytes {
+  return new HmacSha256State(salt).sign(ikm);
+}
+
+/** HKDF-Expand to one hash length (RFC 5869 section 2.3): T(1) = HMAC(PRK, info || 0x01). */
+function hkdfExpandOneBlock(prk: HmacSha256State, info: Uint8Array): Bytes {
+  return prk.sign(info, EXPAND_FIRST_BLOCK);
+}
+
+/** The counter byte of the first (and, for 32-byte keys, only) HKDF-Expand block. */
+const EXPAND_FIRST_BLOCK = new Uint8Array([1]);
+
+/** An empty HKDF salt stands for one hash length of zero bytes (RFC 5869 section 2.2). */
+const EMPTY_SALT = new Uint8Array(HASH_BYTES);
+
 /**
- * Derives the session's keys.
+ * Derives one side's session keys, synchronously (RFC 5869 HKDF-SHA256 on precomputed HMAC
+ * states, see hmac_state.ts).
  *
  * master = HKDF-SHA256(ikm = PSK || DH, salt = atm nonce || bank nonce,
  * info = "atm-bank/1 master secret" || H1, 32 bytes); then each key is
- * HKDF-SHA256(ikm = master, salt = empty, info = "atm-bank/1 " || label).
+ * HKDF-SHA256(ikm = master, salt = empty, info = "atm-bank/1 " || label), 32 bytes.
+ *
+ * Every intermediate secret exists as bytes only until the next step has taken it into a native
+ * hash state or cipher context, and is wiped then.
  *
  * @param input PSK, shared secret, nonces and H1. The function wipes its own copies; the caller
  * wipes the originals.
- * @returns Six non-extractable keys.
+ * @param side Which end this is: it gets its own direction's sending keys and the peer's
+ * receiving keys.
+ * @returns The finished-MAC keys and this side's record keys.
  * @throws {RangeError} When an input has the wrong length.
  */
-export async function deriveSessionKeys(input: KeyScheduleInput): Promise<SessionKeys> {
+export function deriveSessionKeys(input: KeyScheduleInput, side: ChannelSide): SessionKeys {
   assertInput(input);
   const ikm = concatBytes(input.psk, input.sharedSecret);
   const salt = concatBytes(input.atmNonce, input.bankNonce);
   const info = concatBytes(utf8(LABEL_PREFIX + LABELS.master), input.transcriptHash);
-  let master: Uint8Array<ArrayBuffer> | undefined;
-  let masterKey: CryptoKey;
+  const secrets: Uint8Array[] = [ikm];
   try {
-    master = await deriveHkdfBits(await importHkdfKey(ikm), { salt, info }, MASTER_SECRET_BYTES);
-    masterKey = await importHkdfKey(master);
+    const masterPrk = hkdfExtract(salt, ikm);
+    secrets.push(masterPrk);
+    const master = hkdfExpandOneBlock(new HmacSha256State(masterPrk), info);
+    secrets.push(master);
+    const keyPrkBytes = hkdfExtract(EMPTY_SALT, master);
+    secrets.push(keyPrkBytes);
+    const keyPrk = new HmacSha256State(keyPrkBytes);
+    const keyBytes = (label: string): Bytes => {
+      const bytes = hkdfExpandOneBlock(keyPrk, utf8(LABEL_PREFIX + label));
+      secrets.push(bytes);
+      return bytes;
+    };
+    const [sendEnc, sendMac, receiveEnc, receiveMac] = side === "atm"
+      ? [
+        LABELS.atmToBankEncryption,
+        LABELS.atmToBankMac,
+        LABELS.bankToAtmEncryption,
+        LABELS.bankToAtmMac,
+      ]
+      : [
+        LABELS.bankToAtmEncryption,
+        LABELS.bankToAtmMac,
+        LABELS.atmToBankEncryption,
+        LABELS.atmToBankMac,
+      ];
+    return {
+      bankFinished: new HmacSha256State(keyBytes(LABELS.bankFinished)),
+      atmFinished: new HmacSha256State(keyBytes(LABELS.atmFinished)),
+      sending: {
+        encrypter: new AesCbcEncrypter(keyBytes(sendEnc)),
+        mac: new HmacSha256State(keyBytes(sendMac)),
+      },
+      receiving: {
+        decrypter: new AesCbcDecrypter(keyBytes(receiveEnc)),
+        mac: new HmacSha256State(keyBytes(receiveMac)),
+      },
+    };
   } finally {
-    wipeBytes(ikm, ...(master ? [master] : []));
-  }
-  const derive = (label: string, keyType: HkdfKeyType) =>
-    deriveHkdfKey(masterKey, { salt: new Uint8Array(0), info: LABEL_PREFIX + label, keyType });
-  const [bankFinished, atmFinished, atmEnc, atmMac, bankEnc, bankMac] = await Promise.all([
-    derive(LABELS.bankFinished, "hmac-sha256"),
-    derive(LABELS.atmFinished, "hmac-sha256"),
-    derive(LABELS.atmToBankEncryption, "aes-cbc-256"),
-    deriveRecordMacKey(masterKey, LABELS.atmToBankMac),
-    derive(LABELS.bankToAtmEncryption, "aes-cbc-256"),
-    deriveRecordMacKey(masterKey, LABELS.bankToAtmMac),
-  ]);
-  return {
-    bankFinished,
-    atmFinished,
-    atmToBank: { encryption: atmEnc, ...atmMac },
-    bankToAtm: { encryption: bankEnc, ...bankMac },
-  };
-}
-
-/**
- * A record MAC key, derived as bytes (the same HKDF output `deriveKey` would use for a 256-bit
- * HMAC key), held as a non-extractable `CryptoKey` and as synchronous SHA-256 states, and wiped.
- */
-async function deriveRecordMacKey(
-  masterKey: CryptoKey,
-  label: string,
-): Promise<{ mac: CryptoKey; macState: HmacSha256State }> {
-  const info = LABEL_PREFIX + label;
-  const bytes = await deriveHkdfBits(masterKey, { salt: new Uint8Array(0), info }, MAC_BYTES);
-  try {
-    return { mac: await importHmacSha256Key(bytes), macState: new HmacSha256State(bytes) };
-  } finally {
-    wipeBytes(bytes);
+    wipeBytes(...secrets);
   }
 }

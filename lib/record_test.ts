@@ -3,15 +3,15 @@ import { type Bytes, concatBytes, toHex, u64ToBytes } from "./bytes.ts";
 import { RECORDS_PER_DIRECTION_MAX } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
 import { FrameType } from "./frame.ts";
-import { importHmacSha256Key } from "./hmac.ts";
-import type { DirectionKeys } from "./key_schedule.ts";
+import { AesCbcDecrypter, AesCbcEncrypter } from "./aes_cbc.ts";
+import { HmacSha256State } from "./hmac_state.ts";
 import { Direction, RecordOpener, RecordSealer, recordsMaxOf } from "./record.ts";
 
-/** Raw key bytes and the same keys as CryptoKeys, so the test can recompute what the layer does. */
+/** Raw key bytes, and the encryption key as a CryptoKey, so the test can recompute what the layer does. */
 interface RawKeys {
   encryptionBytes: Bytes;
   macBytes: Bytes;
-  keys: DirectionKeys;
+  encryption: CryptoKey;
 }
 
 async function rawKeys(): Promise<RawKeys> {
@@ -24,11 +24,7 @@ async function rawKeys(): Promise<RawKeys> {
     false,
     ["encrypt", "decrypt"],
   );
-  return {
-    encryptionBytes,
-    macBytes,
-    keys: { encryption, mac: await importHmacSha256Key(macBytes) },
-  };
+  return { encryptionBytes, macBytes, encryption };
 }
 
 async function hmacHex(keyBytes: Bytes, data: Bytes): Promise<string> {
@@ -42,11 +38,25 @@ async function hmacHex(keyBytes: Bytes, data: Bytes): Promise<string> {
   return toHex(new Uint8Array(await crypto.subtle.sign("HMAC", key, data)));
 }
 
-function pair(keys: DirectionKeys, recordsMax?: number) {
+function sending(raw: RawKeys) {
+  return {
+    encrypter: new AesCbcEncrypter(raw.encryptionBytes),
+    mac: new HmacSha256State(raw.macBytes),
+  };
+}
+
+function receiving(raw: RawKeys) {
+  return {
+    decrypter: new AesCbcDecrypter(raw.encryptionBytes),
+    mac: new HmacSha256State(raw.macBytes),
+  };
+}
+
+function pair(raw: RawKeys, recordsMax?: number) {
   const direction = Direction.ATM_TO_BANK;
   return {
-    sealer: new RecordSealer({ direction, keys, recordsMax }),
-    opener: new RecordOpener({ direction, keys, recordsMax }),
+    sealer: new RecordSealer({ direction, keys: sending(raw), recordsMax }),
+    opener: new RecordOpener({ direction, keys: receiving(raw), recordsMax }),
   };
 }
 
@@ -58,11 +68,11 @@ function text(value: string): Bytes {
 
 Deno.test("RecordSealer.seal() writes IV || AES-256-CBC ciphertext || HMAC(dir || seq || type || IV || ciphertext)", async () => {
   const raw = await rawKeys();
-  const { sealer } = pair(raw.keys);
+  const { sealer } = pair(raw);
   const ivs = new Set<string>();
   for (const [sequence, size] of [0, 1, 15, 16, 17, 100].entries()) {
     const payload = crypto.getRandomValues(new Uint8Array(size));
-    const body = await sealer.seal(DATA, payload);
+    const body = sealer.seal(DATA, payload);
     // PKCS#7 always pads: 1 to 16 bytes, so the ciphertext is the next whole block count.
     const cipherBytes = (Math.floor(size / 16) + 1) * 16;
     assertEquals(body.length, 16 + cipherBytes + 32, `body of a ${size}-byte payload`);
@@ -81,7 +91,7 @@ Deno.test("RecordSealer.seal() writes IV || AES-256-CBC ciphertext || HMAC(dir |
 
     const plain = await crypto.subtle.decrypt(
       { name: "AES-CBC", iv },
-      raw.keys.encryption,
+      raw.encryption,
       cipher,
     );
     assertEquals(toHex(new Uint8Array(plain)), toHex(payload), `payload of ${size} bytes`);
@@ -90,72 +100,72 @@ Deno.test("RecordSealer.seal() writes IV || AES-256-CBC ciphertext || HMAC(dir |
 });
 
 Deno.test("RecordOpener.open() returns payloads in order and rejects a replayed record", async () => {
-  const { keys } = await rawKeys();
+  const keys = await rawKeys();
   const { sealer, opener } = pair(keys);
-  const first = await sealer.seal(DATA, text("one"));
-  const second = await sealer.seal(DATA, text("two"));
-  assertEquals(new TextDecoder().decode(await opener.open(DATA, first)), "one");
-  assertEquals(new TextDecoder().decode(await opener.open(DATA, second)), "two");
-  await assertRejects(opener.open(DATA, second), ProtocolError, "bad_mac");
+  const first = sealer.seal(DATA, text("one"));
+  const second = sealer.seal(DATA, text("two"));
+  assertEquals(new TextDecoder().decode(opener.open(DATA, first)), "one");
+  assertEquals(new TextDecoder().decode(opener.open(DATA, second)), "two");
+  await assertRejects(() => opener.open(DATA, second), ProtocolError, "bad_mac");
 });
 
 Deno.test("RecordOpener.open() rejects a reordered record and a record after a dropped one", async () => {
-  const { keys } = await rawKeys();
+  const keys = await rawKeys();
   const reordered = pair(keys);
-  await reordered.sealer.seal(DATA, text("first"));
-  const second = await reordered.sealer.seal(DATA, text("second"));
-  await assertRejects(reordered.opener.open(DATA, second), ProtocolError, "bad_mac");
+  reordered.sealer.seal(DATA, text("first"));
+  const second = reordered.sealer.seal(DATA, text("second"));
+  await assertRejects(() => reordered.opener.open(DATA, second), ProtocolError, "bad_mac");
 
   const dropped = pair(keys);
-  const kept = await dropped.sealer.seal(DATA, text("kept"));
-  await dropped.sealer.seal(DATA, text("dropped"));
-  const after = await dropped.sealer.seal(DATA, text("after"));
-  await dropped.opener.open(DATA, kept);
-  await assertRejects(dropped.opener.open(DATA, after), ProtocolError, "bad_mac");
+  const kept = dropped.sealer.seal(DATA, text("kept"));
+  dropped.sealer.seal(DATA, text("dropped"));
+  const after = dropped.sealer.seal(DATA, text("after"));
+  dropped.opener.open(DATA, kept);
+  await assertRejects(() => dropped.opener.open(DATA, after), ProtocolError, "bad_mac");
 });
 
 Deno.test("RecordOpener.open() rejects a record reflected with the same keys in the other direction", async () => {
   // Real sessions have different keys per direction too; this isolates the direction byte.
-  const { keys } = await rawKeys();
-  const sealer = new RecordSealer({ direction: Direction.ATM_TO_BANK, keys });
-  const opener = new RecordOpener({ direction: Direction.BANK_TO_ATM, keys });
+  const keys = await rawKeys();
+  const sealer = new RecordSealer({ direction: Direction.ATM_TO_BANK, keys: sending(keys) });
+  const opener = new RecordOpener({ direction: Direction.BANK_TO_ATM, keys: receiving(keys) });
   await assertRejects(
-    opener.open(DATA, await sealer.seal(DATA, text("x"))),
+    () => opener.open(DATA, sealer.seal(DATA, text("x"))),
     ProtocolError,
     "bad_mac",
   );
 });
 
 Deno.test("RecordOpener.open() rejects a data record presented as a close record", async () => {
-  const { keys } = await rawKeys();
+  const keys = await rawKeys();
   const { sealer, opener } = pair(keys);
-  const body = await sealer.seal(DATA, new Uint8Array(0));
-  await assertRejects(opener.open(FrameType.RECORD_CLOSE, body), ProtocolError, "bad_mac");
+  const body = sealer.seal(DATA, new Uint8Array(0));
+  await assertRejects(() => opener.open(FrameType.RECORD_CLOSE, body), ProtocolError, "bad_mac");
 });
 
 Deno.test("RecordOpener.open() rejects any single flipped bit of a record", async () => {
-  const { keys } = await rawKeys();
-  const body = await pair(keys).sealer.seal(DATA, text("pay 10.00 to bob"));
+  const keys = await rawKeys();
+  const body = pair(keys).sealer.seal(DATA, text("pay 10.00 to bob"));
   for (let bit = 0; bit < body.length * 8; bit++) {
     const copy = body.slice();
     copy[bit >> 3] ^= 1 << (bit & 7);
-    await assertRejects(pair(keys).opener.open(DATA, copy), ProtocolError, "bad_mac");
+    await assertRejects(() => pair(keys).opener.open(DATA, copy), ProtocolError, "bad_mac");
   }
 });
 
 Deno.test("RecordOpener.open() rejects impossible lengths as malformed before the MAC", async () => {
-  const { keys } = await rawKeys();
+  const keys = await rawKeys();
   // 20 bytes: two cipher blocks, so one block less is still a possible length.
-  const body = await pair(keys).sealer.seal(DATA, text("twenty bytes of text"));
+  const body = pair(keys).sealer.seal(DATA, text("twenty bytes of text"));
   for (const length of [0, 16, 63, body.length - 1, body.length + 1]) {
     const changed = new Uint8Array(length);
     changed.set(body.subarray(0, Math.min(length, body.length)));
-    await assertRejects(pair(keys).opener.open(DATA, changed), ProtocolError, "malformed");
+    await assertRejects(() => pair(keys).opener.open(DATA, changed), ProtocolError, "malformed");
   }
   // Whole blocks cut off or added keep a possible length: the MAC catches those.
-  await assertRejects(pair(keys).opener.open(DATA, body.slice(16)), ProtocolError, "bad_mac");
+  await assertRejects(() => pair(keys).opener.open(DATA, body.slice(16)), ProtocolError, "bad_mac");
   const longer = concatBytes(new Uint8Array(16), body);
-  await assertRejects(pair(keys).opener.open(DATA, longer), ProtocolError, "bad_mac");
+  await assertRejects(() => pair(keys).opener.open(DATA, longer), ProtocolError, "bad_mac");
 });
 
 Deno.test("RecordOpener.open() checks the MAC before the padding, so padding is no oracle", async () => {
@@ -164,7 +174,7 @@ Deno.test("RecordOpener.open() checks the MAC before the padding, so padding is 
   const iv = crypto.getRandomValues(new Uint8Array(16));
   const fullBlock = await crypto.subtle.encrypt(
     { name: "AES-CBC", iv },
-    raw.keys.encryption,
+    raw.encryption,
     new Uint8Array(16),
   );
   const cipher = new Uint8Array(fullBlock).slice(0, 16);
@@ -175,27 +185,27 @@ Deno.test("RecordOpener.open() checks the MAC before the padding, so padding is 
     iv,
     cipher,
   );
-  const mac = await crypto.subtle.sign("HMAC", raw.keys.mac, macInput);
-  const good = concatBytes(iv, cipher, new Uint8Array(mac));
-  await assertRejects(pair(raw.keys).opener.open(DATA, good), ProtocolError, "malformed");
+  const mac = new HmacSha256State(raw.macBytes).sign(macInput);
+  const good = concatBytes(iv, cipher, mac);
+  await assertRejects(() => pair(raw).opener.open(DATA, good), ProtocolError, "malformed");
   const badMac = good.slice();
   badMac[badMac.length - 1] ^= 1;
-  await assertRejects(pair(raw.keys).opener.open(DATA, badMac), ProtocolError, "bad_mac");
+  await assertRejects(() => pair(raw).opener.open(DATA, badMac), ProtocolError, "bad_mac");
 });
 
 Deno.test("RecordSealer and RecordOpener stop at the record limit with sequence_exhausted", async () => {
-  const { keys } = await rawKeys();
+  const keys = await rawKeys();
   const { sealer, opener } = pair(keys, 2);
-  const bodies = [await sealer.seal(DATA, text("1")), await sealer.seal(DATA, text("2"))];
+  const bodies = [sealer.seal(DATA, text("1")), sealer.seal(DATA, text("2"))];
   assert(sealer.exhausted, "sealer reports exhaustion");
-  await assertRejects(sealer.seal(DATA, text("3")), ProtocolError, "sequence_exhausted");
+  await assertRejects(() => sealer.seal(DATA, text("3")), ProtocolError, "sequence_exhausted");
 
   // A third record that would verify (sealed by a sender with a higher limit) is still refused.
   const generous = pair(keys, 3).sealer;
-  for (const payload of ["1", "2"]) await generous.seal(DATA, text(payload));
-  const third = await generous.seal(DATA, text("3"));
-  for (const body of bodies) await opener.open(DATA, body);
-  await assertRejects(opener.open(DATA, third), ProtocolError, "sequence_exhausted");
+  for (const payload of ["1", "2"]) generous.seal(DATA, text(payload));
+  const third = generous.seal(DATA, text("3"));
+  for (const body of bodies) opener.open(DATA, body);
+  await assertRejects(() => opener.open(DATA, third), ProtocolError, "sequence_exhausted");
 });
 
 Deno.test("recordsMaxOf() accepts 1 to RECORDS_PER_DIRECTION_MAX and nothing else", () => {

@@ -118,7 +118,7 @@ export class RecordChannel implements SecureChannel {
     if (this.#closed) throw new ProtocolError("closed", "Channel is closed");
     const deadline = new ConnDeadline(this.#conn, WRITE_TIMEOUT_MS);
     try {
-      const body = await this.#sealer.seal(type, payload);
+      const body = this.#sealer.seal(type, payload);
       await writeAll(this.#conn, encodeFrame(type, body));
     } catch (error) {
       const failure = deadline.expired
@@ -181,9 +181,9 @@ export class RecordChannel implements SecureChannel {
     }
     switch (frame.type) {
       case FrameType.RECORD_DATA:
-        return await this.#opener.open(frame.type, frame.body);
+        return this.#opener.open(frame.type, frame.body);
       case FrameType.RECORD_CLOSE: {
-        const rest = await this.#opener.open(frame.type, frame.body);
+        const rest = this.#opener.open(frame.type, frame.body);
         if (rest.length !== 0) throw new ProtocolError("malformed", "Close record has a payload");
         throw new ProtocolError("closed", "Peer sent an authenticated close record");
       }
