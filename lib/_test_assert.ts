@@ -47,9 +47,10 @@ function jsonBigint(_key: string, value: unknown): unknown {
 }
 
 /**
- * Asserts that a promise rejects with an instance of a class, optionally with a given `code`.
+ * Asserts that a promise rejects, or a function throws or returns a promise that rejects, with an
+ * instance of a class, optionally with a given `code`.
  *
- * @param promise The promise (or a function returning it).
+ * @param promise The promise, or a function to call.
  * @param type The expected error class.
  * @param code The expected `code` property, if the class has one.
  * @returns The error, for further checks.

@@ -1,7 +1,7 @@
 /**
- * HKDF-SHA256 (RFC 5869) through WebCrypto: raw output bytes for callers that need them, and
- * derivation straight into non-extractable AES-CBC or HMAC keys, so traffic keys never exist as
- * JavaScript bytes.
+ * HKDF-SHA256 (RFC 5869) through WebCrypto, for derivations made once per process (the bank's own
+ * keys, the audit keys). The channel's per-handshake key schedule computes HKDF synchronously on
+ * its own (key_schedule.ts), and the conformance tests check it against this one.
  *
  * @module
  */
@@ -10,9 +10,6 @@ import { type Bytes, utf8 } from "./bytes.ts";
 
 /** RFC 5869 section 2.3: at most 255 blocks of output (255 * 32 bytes for SHA-256). */
 const HKDF_SHA256_BYTES_MAX = 255 * 32;
-
-/** What {@link deriveHkdfKey} can produce. */
-export type HkdfKeyType = "aes-cbc-256" | "hmac-sha256";
 
 /** Parameters of one HKDF derivation from a base key. */
 export interface HkdfParams {
@@ -62,44 +59,6 @@ export async function deriveHkdfBits(
     length * 8,
   );
   return new Uint8Array(bits);
-}
-
-/**
- * Runs HKDF-SHA256 from a base key into a non-extractable 256-bit AES-CBC or HMAC-SHA256 key.
- *
- * @param baseKey From {@link importHkdfKey}.
- * @param params Salt, info and the kind of key wanted.
- * @returns The key: `encrypt`/`decrypt` for AES-CBC, `sign`/`verify` for HMAC.
- */
-export async function deriveHkdfKey(
-  baseKey: CryptoKey,
-  params: HkdfParams & { keyType: HkdfKeyType },
-): Promise<CryptoKey> {
-  const algorithm = {
-    name: "HKDF",
-    hash: "SHA-256",
-    salt: params.salt,
-    info: infoBytes(params.info),
-  };
-  if (params.keyType === "aes-cbc-256") {
-    return await crypto.subtle.deriveKey(
-      algorithm,
-      baseKey,
-      { name: "AES-CBC", length: 256 },
-      false,
-      [
-        "encrypt",
-        "decrypt",
-      ],
-    );
-  }
-  return await crypto.subtle.deriveKey(
-    algorithm,
-    baseKey,
-    { name: "HMAC", hash: "SHA-256", length: 256 },
-    false,
-    ["sign", "verify"],
-  );
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * HMAC-SHA256 (RFC 2104) through WebCrypto. Keys are imported non-extractable, so the raw key
  * cannot be read back out of the `CryptoKey`; verification goes through `crypto.subtle.verify`,
- * which compares in constant time.
+ * which compares in constant time. The channel itself uses the synchronous hmac_state.ts; this
+ * module is the independent implementation the conformance tests check it against.
  *
  * @module
  */

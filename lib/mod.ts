@@ -1,6 +1,6 @@
 /**
  * The secure channel shared by the bank and the ATM: framing, the PSK + X25519 handshake,
- * encrypt-then-MAC records, credential and secret files, and the WebCrypto wrappers they use.
+ * encrypt-then-MAC records, credential and secret files, and the primitives they use.
  * The protocol is specified in docs/protocol.md.
  *
  * @module
