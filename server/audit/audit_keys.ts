@@ -160,7 +160,24 @@ async function logHasRecords(logDir: string): Promise<boolean> {
  * @returns The non-extractable cipher key.
  * @throws {AuditError} `missing_key`, `insecure_key_file`, `malformed`.
  */
-export async function loadCipherKey(dataDir: string): Promise<CryptoKey> {
+export function loadCipherKey(dataDir: string): Promise<CryptoKey> {
+  return withCipherKeyBytes(dataDir, importCipherKey);
+}
+
+/**
+ * Derives the AES-256-CBC key from the master key file, hands its bytes to `use`, and zeroes them
+ * when `use` has settled: the key leaves JavaScript memory once `use` has set it into a native
+ * context or a non-extractable key.
+ *
+ * @param dataDir The data directory.
+ * @param use Builds something that holds the key; must not keep the bytes.
+ * @returns What `use` built.
+ * @throws {AuditError} `missing_key`, `insecure_key_file`, `malformed`.
+ */
+export async function withCipherKeyBytes<T>(
+  dataDir: string,
+  use: (raw: Bytes) => T | Promise<T>,
+): Promise<T> {
   const path = auditPaths(dataDir).masterKey;
   const master = await readKeyFile(path);
   if (master.length !== KEY_BYTES) {
@@ -171,9 +188,11 @@ export async function loadCipherKey(dataDir: string): Promise<CryptoKey> {
   }
   const raw = await hkdfSha256(master, ENCRYPTION_INFO);
   master.fill(0);
-  const key = await importCipherKey(raw);
-  raw.fill(0);
-  return key;
+  try {
+    return await use(raw);
+  } finally {
+    raw.fill(0);
+  }
 }
 
 /**

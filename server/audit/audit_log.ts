@@ -14,7 +14,7 @@
  */
 
 import { AuditError } from "./audit_error.ts";
-import { auditPaths, loadCipherKey, loadEpochState } from "./audit_keys.ts";
+import { auditPaths, loadEpochState } from "./audit_keys.ts";
 import { ChainMac } from "./chain_mac.ts";
 import type { AuditEvent, ChainHead } from "./audit_types.ts";
 import { ChainWriter, type PendingRecord } from "./chain_writer.ts";
@@ -31,6 +31,7 @@ import { stampEvent } from "./event_stamp.ts";
 import { errorText } from "./key_file.ts";
 import { ServerKeyring } from "./keyring.ts";
 import { scanForOpen } from "./log_opener.ts";
+import { RecordDecrypter, RecordEncrypter } from "./record_cipher.ts";
 import { openLogFile, takeWriterLock } from "./log_files.ts";
 import { clearInbox, type InboxKeys, loadInboxKeys, readInbox } from "./admin_inbox.ts";
 
@@ -137,14 +138,13 @@ export class AuditLog {
 
   static async #openLocked(options: AuditLogOptions, lock: Deno.FsFile): Promise<AuditLog> {
     const paths = auditPaths(options.dataDir);
-    const cipherKey = await loadCipherKey(options.dataDir);
     const inboxKeys = await loadInboxKeys(options.dataDir);
     const epoch = await loadEpochState(paths.epochKey);
     const opened = await scanForOpen({
       dataDir: options.dataDir,
       serverId: options.serverId,
       keyring: new ServerKeyring(epoch),
-      cipherKey,
+      decrypter: await RecordDecrypter.load(options.dataDir),
       ledgerHead: options.ledgerHead,
     });
     const { summary, repaired } = opened;
@@ -155,7 +155,7 @@ export class AuditLog {
       paths,
       rotateBytes: options.rotateBytes ?? FILE_BYTES_MAX,
       now: options.now ?? (() => new Date()),
-      cipherKey,
+      encrypter: await RecordEncrypter.load(options.dataDir),
       epoch,
       mac: await ChainMac.forEpoch(epoch.secret),
       file,

@@ -9,12 +9,13 @@
  */
 
 import { AuditError } from "./audit_error.ts";
-import { type Bytes, cbcDecrypt } from "./audit_crypto.ts";
+import type { Bytes } from "./audit_crypto.ts";
 import type { ChainHead } from "./audit_types.ts";
 import { CRYPTO_WINDOW, EPOCH_GAP_MAX, WRONG_KEY_FOLLOWERS } from "./constants.ts";
 import type { Keyring } from "./keyring.ts";
 import { LineReader } from "./line_reader.ts";
 import { listLogFiles, type LogFile } from "./log_files.ts";
+import type { RecordDecrypter } from "./record_cipher.ts";
 import { GENESIS_MAC, type LogRecord, macInput, parseRecordLine } from "./record_format.ts";
 
 const DECODER = new TextDecoder("utf-8", { fatal: true });
@@ -24,7 +25,7 @@ export interface ScanOptions {
   dataDir: string;
   keyring: Keyring;
   /** When given, every record is decrypted and its event returned. */
-  cipherKey?: CryptoKey;
+  decrypter?: RecordDecrypter;
   ledgerHead?: ChainHead;
   /**
    * "keep": a partial last line is described in the summary for the writer to repair.
@@ -80,7 +81,7 @@ export interface ScanSummary {
 interface Pending {
   record: ScannedRecord;
   mac: Promise<boolean> | null;
-  plain: Promise<Bytes | null> | null;
+  plain: Bytes | null | undefined;
 }
 
 /** One pass over a log; create a new scanner for each pass. */
@@ -219,8 +220,8 @@ export class ChainScanner {
     const mac = chainMac === null
       ? null
       : Promise.resolve(chainMac.verify(record.mac, macInput(record, summary.lastMac)));
-    const cipherKey = this.#options.cipherKey;
-    const plain = cipherKey === undefined ? null : cbcDecrypt(cipherKey, record.iv, record.ct);
+    const decrypter = this.#options.decrypter;
+    const plain = decrypter === undefined ? undefined : decrypter.decrypt(record.iv, record.ct);
     this.#window.push({
       record: {
         ...where,
@@ -255,7 +256,7 @@ export class ChainScanner {
     this.#window.shift();
     if (verified) this.#verifiedEpoch = record.epoch;
     else this.#summary.uncheckedRecords++;
-    if (pending.plain !== null) record.event = decodeEvent(record, await pending.plain);
+    if (pending.plain !== undefined) record.event = decodeEvent(record, pending.plain);
     return record;
   }
 

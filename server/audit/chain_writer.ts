@@ -8,7 +8,7 @@
  */
 
 import { AuditError } from "./audit_error.ts";
-import { type Bytes, cbcEncrypt, randomBytes, toBase64Url } from "./audit_crypto.ts";
+import { type Bytes, randomBytes, toBase64Url } from "./audit_crypto.ts";
 import {
   type AuditKeyPaths,
   type EpochState,
@@ -16,8 +16,9 @@ import {
   saveEpochState,
 } from "./audit_keys.ts";
 import { ChainMac } from "./chain_mac.ts";
-import { CRYPTO_WINDOW, EPOCH_AGE_MAX_MS, EPOCH_MAX, IV_BYTES } from "./constants.ts";
+import { EPOCH_AGE_MAX_MS, EPOCH_MAX, IV_BYTES } from "./constants.ts";
 import { logFileName, openLogFile } from "./log_files.ts";
+import type { RecordEncrypter } from "./record_cipher.ts";
 import { formatRecordLine, macInput, recordLineBytes } from "./record_format.ts";
 
 /** Lines written per write call within one batch: bounds the batch's text in memory. */
@@ -44,7 +45,7 @@ export interface ChainWriterState {
   paths: AuditKeyPaths;
   rotateBytes: number;
   now: () => Date;
-  cipherKey: CryptoKey;
+  encrypter: RecordEncrypter;
   /** The current epoch; its secret is zeroed when the epoch moves on or the writer closes. */
   epoch: EpochState;
   /** The current epoch's MAC (synchronous, see chain_mac.ts). */
@@ -86,27 +87,24 @@ export class ChainWriter {
     await this.stepEpochIfDue();
     let lines: string[] = [];
     let linesBytes = 0;
-    for (let start = 0; start < batch.length; start += CRYPTO_WINDOW) {
-      const slice = batch.slice(start, start + CRYPTO_WINDOW);
-      const sealed = await Promise.all(slice.map((p) => this.#encrypt(p)));
-      for (const record of sealed) {
-        let expected = this.#lineBytes(record);
-        if (state.fileBytes + linesBytes + expected > state.rotateBytes) {
-          await this.#writeLines(lines, { sync: true });
-          lines = [];
-          linesBytes = 0;
-          if (state.fileBytes > 0) await this.#rotate();
-          expected = this.#lineBytes(record);
-        }
-        const line = this.#chain(record);
-        if (line.length !== expected) throw new Error("Record line length is not as computed");
-        lines.push(line);
-        linesBytes += line.length;
-        if (linesBytes < WRITE_CHUNK_BYTES) continue;
-        await this.#writeLines(lines, { sync: false });
+    for (const pending of batch) {
+      const record = this.#encrypt(pending);
+      let expected = this.#lineBytes(record);
+      if (state.fileBytes + linesBytes + expected > state.rotateBytes) {
+        await this.#writeLines(lines, { sync: true });
         lines = [];
         linesBytes = 0;
+        if (state.fileBytes > 0) await this.#rotate();
+        expected = this.#lineBytes(record);
       }
+      const line = this.#chain(record);
+      if (line.length !== expected) throw new Error("Record line length is not as computed");
+      lines.push(line);
+      linesBytes += line.length;
+      if (linesBytes < WRITE_CHUNK_BYTES) continue;
+      await this.#writeLines(lines, { sync: false });
+      lines = [];
+      linesBytes = 0;
     }
     await this.#writeLines(lines, { sync: true });
     return { seq: batch[batch.length - 1].seq, mac: toBase64Url(state.chainMac) };
@@ -133,9 +131,9 @@ export class ChainWriter {
     return recordLineBytes({ seq: record.seq, epoch, ctBytes: record.ct.length });
   }
 
-  async #encrypt(pending: PendingRecord): Promise<Sealed> {
+  #encrypt(pending: PendingRecord): Sealed {
     const iv = randomBytes(IV_BYTES);
-    const ct = await cbcEncrypt(this.#state.cipherKey, iv, pending.plain);
+    const ct = this.#state.encrypter.encrypt(iv, pending.plain);
     return { seq: pending.seq, iv, ct };
   }
 

@@ -6,7 +6,7 @@
 
 import type { ChainHead, StampedEvent } from "./audit_types.ts";
 import { ChainScanner } from "./chain_scanner.ts";
-import { loadCipherKey } from "./audit_keys.ts";
+import { RecordDecrypter } from "./record_cipher.ts";
 import { readerKeyring } from "./reader_keys.ts";
 
 /** What to decrypt. */
@@ -51,7 +51,7 @@ export async function* decryptAudit(
   const scanner = new ChainScanner({
     dataDir: options.dataDir,
     keyring,
-    cipherKey: await loadCipherKey(options.dataDir),
+    decrypter: await RecordDecrypter.load(options.dataDir),
     ledgerHead: options.ledgerHead,
     tornTail: "reject",
     onProgress: options.onProgress,

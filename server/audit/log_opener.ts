@@ -7,7 +7,6 @@
  */
 
 import { AuditError } from "./audit_error.ts";
-import { cbcDecrypt } from "./audit_crypto.ts";
 import type { ChainHead } from "./audit_types.ts";
 import {
   ChainScanner,
@@ -16,8 +15,9 @@ import {
   type ScanSummary,
   type TornTail,
 } from "./chain_scanner.ts";
-import { CRYPTO_WINDOW, RECOVERY_TAIL_RECORDS } from "./constants.ts";
+import { RECOVERY_TAIL_RECORDS } from "./constants.ts";
 import type { Keyring } from "./keyring.ts";
+import type { RecordDecrypter } from "./record_cipher.ts";
 
 /** The log as found at open. */
 export interface OpenedLog {
@@ -35,7 +35,7 @@ export interface OpenScanOptions {
   dataDir: string;
   serverId: string;
   keyring: Keyring;
-  cipherKey: CryptoKey;
+  decrypter: RecordDecrypter;
   ledgerHead?: ChainHead;
 }
 
@@ -64,7 +64,7 @@ export async function scanForOpen(options: OpenScanOptions): Promise<OpenedLog> 
   const repaired = summary.torn;
   if (repaired !== undefined) await cutTornTail(repaired);
   const recentInboxIds = new Set<string>();
-  let lastEntryId = await highestEntryId(tail, options, recentInboxIds);
+  let lastEntryId = highestEntryId(tail, options, recentInboxIds);
   if (lastEntryId === null && summary.records > tail.length) {
     lastEntryId = await highestEntryIdOfAll(options);
   }
@@ -90,20 +90,16 @@ async function cutTornTail(torn: TornTail): Promise<void> {
 }
 
 /** Highest entry id among some records, or null when none carries one. */
-async function highestEntryId(
+function highestEntryId(
   records: ScannedRecord[],
   options: OpenScanOptions,
   inboxIds: Set<string>,
-): Promise<number | null> {
+): number | null {
   let highest: number | null = null;
-  for (let start = 0; start < records.length; start += CRYPTO_WINDOW) {
-    const slice = records.slice(start, start + CRYPTO_WINDOW);
-    const plains = await Promise.all(slice.map((r) => cbcDecrypt(options.cipherKey, r.iv, r.ct)));
-    slice.forEach((record, i) => {
-      const event = decodeEvent(record, plains[i]);
-      highest = maxEntryId(highest, event, record, options.serverId);
-      if (typeof event.inboxId === "string") inboxIds.add(event.inboxId);
-    });
+  for (const record of records) {
+    const event = decodeEvent(record, options.decrypter.decrypt(record.iv, record.ct));
+    highest = maxEntryId(highest, event, record, options.serverId);
+    if (typeof event.inboxId === "string") inboxIds.add(event.inboxId);
   }
   return highest;
 }
@@ -112,7 +108,7 @@ async function highestEntryIdOfAll(options: OpenScanOptions): Promise<number | n
   const scanner = new ChainScanner({
     dataDir: options.dataDir,
     keyring: options.keyring,
-    cipherKey: options.cipherKey,
+    decrypter: options.decrypter,
     tornTail: "keep", // already cut off; nothing new can have appeared
   });
   let highest: number | null = null;

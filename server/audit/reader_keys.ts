@@ -5,8 +5,9 @@
  */
 
 import { AuditError } from "./audit_error.ts";
-import { auditPaths, loadCipherKey, loadEpochState, loadOfflineKey } from "./audit_keys.ts";
+import { auditPaths, loadEpochState, loadOfflineKey } from "./audit_keys.ts";
 import { ForwardKeyring, type Keyring } from "./keyring.ts";
+import { RecordDecrypter } from "./record_cipher.ts";
 
 /**
  * Builds the keyring a reader checks MACs with.
@@ -36,12 +37,12 @@ export async function readerKeyring(
  * key verifies without it.
  *
  * @param dataDir The data directory.
- * @returns The cipher key, or null when there is no master key file.
+ * @returns The decrypter, or null when there is no master key file.
  * @throws {AuditError} `insecure_key_file` or `malformed` for an unusable master key file.
  */
-export async function optionalCipherKey(dataDir: string): Promise<CryptoKey | null> {
+export async function optionalDecrypter(dataDir: string): Promise<RecordDecrypter | null> {
   try {
-    return await loadCipherKey(dataDir);
+    return await RecordDecrypter.load(dataDir);
   } catch (error) {
     if (error instanceof AuditError && error.code === "missing_key") return null;
     throw error;

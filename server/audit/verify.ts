@@ -5,11 +5,11 @@
  */
 
 import { AuditError } from "./audit_error.ts";
-import { cbcDecrypt } from "./audit_crypto.ts";
 import type { ChainHead } from "./audit_types.ts";
 import { ChainScanner, decodeEvent, type ScannedRecord } from "./chain_scanner.ts";
 import { errorText } from "./key_file.ts";
-import { optionalCipherKey, readerKeyring } from "./reader_keys.ts";
+import type { RecordDecrypter } from "./record_cipher.ts";
+import { optionalDecrypter, readerKeyring } from "./reader_keys.ts";
 
 /** A problem a check found; `line` is 0 when it is not about one line (a key file, a file). */
 export interface AuditProblem {
@@ -73,10 +73,10 @@ export async function verifyAudit(options: VerifyOptions): Promise<VerifyReport>
   };
   let first: ScannedRecord | undefined;
   let last: ScannedRecord | undefined;
-  let cipherKey: CryptoKey | null = null;
+  let decrypter: RecordDecrypter | null = null;
   try {
     const keyring = await readerKeyring(options);
-    cipherKey = await optionalCipherKey(options.dataDir);
+    decrypter = await optionalDecrypter(options.dataDir);
     const scanner = new ChainScanner({
       dataDir: options.dataDir,
       keyring,
@@ -102,10 +102,10 @@ export async function verifyAudit(options: VerifyOptions): Promise<VerifyReport>
     report.problem = describeAuditProblem(error);
   }
   // the span covers the records that passed, also when a problem came after them
-  if (cipherKey !== null && first !== undefined && last !== undefined) {
+  if (decrypter !== null && first !== undefined && last !== undefined) {
     try {
-      report.firstAt = await recordTime(cipherKey, first);
-      report.lastAt = await recordTime(cipherKey, last);
+      report.firstAt = recordTime(decrypter, first);
+      report.lastAt = recordTime(decrypter, last);
     } catch (error) {
       report.problem ??= describeAuditProblem(error);
     }
@@ -114,8 +114,8 @@ export async function verifyAudit(options: VerifyOptions): Promise<VerifyReport>
   return report;
 }
 
-async function recordTime(cipherKey: CryptoKey, record: ScannedRecord): Promise<string> {
-  const event = decodeEvent(record, await cbcDecrypt(cipherKey, record.iv, record.ct));
+function recordTime(decrypter: RecordDecrypter, record: ScannedRecord): string {
+  const event = decodeEvent(record, decrypter.decrypt(record.iv, record.ct));
   return event.at as string;
 }
 

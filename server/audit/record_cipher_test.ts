@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { cbcDecrypt, cbcEncrypt, importCipherKey } from "./audit_crypto.ts";
+import { makeAuditDir } from "./_test_support.ts";
+import { loadCipherKey } from "./audit_keys.ts";
+import { RecordDecrypter, RecordEncrypter } from "./record_cipher.ts";
+
+const ENCODER = new TextEncoder();
+
+Deno.test("RecordEncrypter and RecordDecrypter give WebCrypto's AES-CBC bytes both ways", async () => {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const reference = await importCipherKey(key);
+  const encrypter = new RecordEncrypter(key);
+  const decrypter = new RecordDecrypter(key);
+  for (let length = 0; length <= 70; length++) {
+    const iv = crypto.getRandomValues(new Uint8Array(16));
+    const plain = crypto.getRandomValues(new Uint8Array(length));
+    const ct = encrypter.encrypt(iv, plain);
+    assert.deepEqual(ct, await cbcEncrypt(reference, iv, plain), `length ${length}`);
+    assert.deepEqual(decrypter.decrypt(iv, ct), plain, `length ${length}`);
+  }
+});
+
+Deno.test("RecordDecrypter.decrypt() returns null for a bad length or bad padding", async () => {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const decrypter = new RecordDecrypter(key);
+  const iv = new Uint8Array(16);
+  assert.equal(decrypter.decrypt(iv, new Uint8Array(0)), null);
+  assert.equal(decrypter.decrypt(iv, new Uint8Array(15)), null);
+  // a last block whose plaintext ends in 0x00 has no valid padding
+  const reference = await importCipherKey(key);
+  const padded = await cbcEncrypt(reference, iv, new Uint8Array(31)); // 31 zeros, 1 byte 0x01
+  const edited = padded.slice();
+  edited[15] ^= 0x01; // flips the last plaintext byte from 0x01 to 0x00
+  assert.equal(decrypter.decrypt(iv, edited), null);
+  assert.deepEqual(decrypter.decrypt(iv, padded), new Uint8Array(31));
+});
+
+Deno.test("RecordDecrypter.load() uses the same key as loadCipherKey()", async () => {
+  const t = await makeAuditDir();
+  try {
+    const iv = crypto.getRandomValues(new Uint8Array(16));
+    const plain = ENCODER.encode('{"seq":1}');
+    const ct = (await RecordEncrypter.load(t.dir)).encrypt(iv, plain);
+    assert.deepEqual(await cbcDecrypt(await loadCipherKey(t.dir), iv, ct), plain);
+    assert.deepEqual((await RecordDecrypter.load(t.dir)).decrypt(iv, ct), plain);
+  } finally {
+    await t.cleanup();
+  }
+});
