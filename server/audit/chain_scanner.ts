@@ -2,21 +2,27 @@
  * Walks the whole chain in order, file by file and line by line, in bounded memory, checking as
  * it goes: record syntax, sequence numbers, epochs, every MAC the keyring can check, the ledger
  * head, and (when decrypting) that each record decrypts to an event carrying its own sequence
- * number. Up to CRYPTO_WINDOW records are checked concurrently; results come out in order, and
- * the first problem in line order is the one reported.
+ * number. Each record is checked as it is read; up to CRYPTO_WINDOW checked records are held back
+ * before they are released, so that a failed MAC can be blamed on the record or on the key (see
+ * `#macProblem`). Results come out in order, and the first problem in line order is reported.
+ *
+ * Lines in the canonical layout are taken apart from the bytes read (`record_parser.ts`); any
+ * other line goes through `parseRecordLine`, which names what is wrong with it.
  *
  * @module
  */
 
 import { AuditError } from "./audit_error.ts";
-import type { Bytes } from "./audit_crypto.ts";
+import { type Bytes, toBase64Url } from "./audit_crypto.ts";
 import type { ChainHead } from "./audit_types.ts";
-import { CRYPTO_WINDOW, EPOCH_GAP_MAX, WRONG_KEY_FOLLOWERS } from "./constants.ts";
+import { CRYPTO_WINDOW, EPOCH_GAP_MAX, MAC_BYTES, WRONG_KEY_FOLLOWERS } from "./constants.ts";
+import type { ChainMac } from "./chain_mac.ts";
 import type { Keyring } from "./keyring.ts";
-import { LineReader } from "./line_reader.ts";
+import { type Line, LineReader } from "./line_reader.ts";
 import { listLogFiles, type LogFile } from "./log_files.ts";
 import type { RecordDecrypter } from "./record_cipher.ts";
-import { GENESIS_MAC, type LogRecord, macInput, parseRecordLine } from "./record_format.ts";
+import { GENESIS_MAC, macInput, parseRecordLine } from "./record_format.ts";
+import { parseCanonicalRecord, type RecordView } from "./record_parser.ts";
 
 const DECODER = new TextDecoder("utf-8", { fatal: true });
 
@@ -44,7 +50,6 @@ export interface ScannedRecord {
   epoch: number;
   iv: Bytes;
   ct: Bytes;
-  macText: string;
   /** False when the keyring lacked this epoch's key (an old epoch without the offline key). */
   macChecked: boolean;
   /** The decrypted event, when a cipher key was given. */
@@ -80,7 +85,9 @@ export interface ScanSummary {
 
 interface Pending {
   record: ScannedRecord;
-  mac: Promise<boolean> | null;
+  /** Whether the MAC verified; null when the keyring cannot check this epoch. */
+  mac: boolean | null;
+  /** The plaintext (null when it did not decrypt), when decrypting. */
   plain: Bytes | null | undefined;
 }
 
@@ -89,6 +96,9 @@ export class ChainScanner {
   #options: ScanOptions;
   #window: Pending[] = [];
   #verifiedEpoch = -1;
+  /** The MAC of the epoch of the last record, fetched from the keyring when the epoch changes. */
+  #mac: ChainMac | null = null;
+  #macEpoch = -1;
   #bytesRead = 0;
   #bytesTotal = 0;
   #summary: ScanSummary = {
@@ -112,6 +122,7 @@ export class ChainScanner {
 
   /** The totals; complete once `records()` has finished without throwing. */
   get summary(): ScanSummary {
+    this.#summary.lastMacText = toBase64Url(this.#summary.lastMac); // canonical: as stored
     return this.#summary;
   }
 
@@ -147,12 +158,11 @@ export class ChainScanner {
         onBytes: (bytes) => this.#progress(bytes),
       });
       let firstOfFile = true;
-      for (let line = await reader.next(); line !== null; line = await reader.next()) {
-        const record = parseRecordLine(line.text);
-        if (typeof record === "string") {
-          yield* this.#drain();
-          throw new AuditError("malformed", record, { file: file.name, line: line.number });
-        }
+      while (true) {
+        const line = yield* this.#nextLine(reader);
+        if (line === null) break;
+        const record = parseCanonicalRecord(reader.bytes, line.start, line.end) ??
+          (yield* this.#slowParse(reader.text(line), { file: file.name, line: line.number }));
         const problem = this.#structureProblem(record, firstOfFile && this.#summary.records > 0);
         if (problem !== null) {
           yield* this.#drain();
@@ -162,8 +172,9 @@ export class ChainScanner {
           });
         }
         firstOfFile = false;
-        await this.#enqueue(record, { file: file.name, line: line.number });
-        while (this.#window.length >= CRYPTO_WINDOW) yield await this.#settleFirst();
+        if (record.epoch !== this.#macEpoch) await this.#useEpoch(record.epoch);
+        this.#enqueue(record, { file: file.name, line: line.number });
+        while (this.#window.length >= CRYPTO_WINDOW) yield this.#settleFirst();
       }
       this.#summary.lastFile = { ...file, bytes: reader.completeBytes };
       if (reader.tailBytes > 0) {
@@ -175,8 +186,36 @@ export class ChainScanner {
     }
   }
 
+  /** The next line, reading on as needed; null at the end. A problem comes after the records
+   * before it. */
+  async *#nextLine(reader: LineReader): AsyncGenerator<ScannedRecord, Line | null> {
+    try {
+      for (;;) {
+        const line = reader.next();
+        if (line !== null) return line;
+        if (!await reader.fill()) return null;
+      }
+    } catch (error) {
+      yield* this.#drain();
+      throw error;
+    }
+  }
+
+  /** Parses a line not in the canonical layout, to name what is wrong with it. */
+  async *#slowParse(
+    text: string,
+    where: { file: string; line: number },
+  ): AsyncGenerator<ScannedRecord, RecordView> {
+    const record = parseRecordLine(text);
+    if (typeof record === "string") {
+      yield* this.#drain();
+      throw new AuditError("malformed", record, where);
+    }
+    return { ...record, macInput: macInput(record, GENESIS_MAC) };
+  }
+
   #structureProblem(
-    record: LogRecord,
+    record: RecordView,
     startsFile: boolean,
   ): { code: "bad_sequence" | "bad_epoch" | "broken_chain"; message: string } | null {
     const summary = this.#summary;
@@ -204,7 +243,7 @@ export class ChainScanner {
       };
     }
     const head = this.#options.ledgerHead;
-    if (head !== undefined && record.seq === head.seq && record.macText !== head.mac) {
+    if (head !== undefined && record.seq === head.seq && toBase64Url(record.mac) !== head.mac) {
       // both values are public, stored MACs: a plain comparison leaks nothing
       return {
         code: "broken_chain",
@@ -214,22 +253,27 @@ export class ChainScanner {
     return null;
   }
 
-  async #enqueue(record: LogRecord, where: { file: string; line: number }): Promise<void> {
+  async #useEpoch(epoch: number): Promise<void> {
+    this.#mac = await this.#options.keyring.chainMac(epoch);
+    this.#macEpoch = epoch;
+  }
+
+  /** Checks a record's MAC, decrypts it if asked, and holds it in the window. */
+  #enqueue(record: RecordView, where: { file: string; line: number }): void {
     const summary = this.#summary;
-    const chainMac = await this.#options.keyring.chainMac(record.epoch);
-    const mac = chainMac === null
-      ? null
-      : Promise.resolve(chainMac.verify(record.mac, macInput(record, summary.lastMac)));
+    const input = record.macInput;
+    input.set(summary.lastMac, input.length - MAC_BYTES);
+    const mac = this.#mac === null ? null : this.#mac.verify(record.mac, input);
     const decrypter = this.#options.decrypter;
     const plain = decrypter === undefined ? undefined : decrypter.decrypt(record.iv, record.ct);
     this.#window.push({
       record: {
-        ...where,
+        file: where.file,
+        line: where.line,
         seq: record.seq,
         epoch: record.epoch,
         iv: record.iv,
         ct: record.ct,
-        macText: record.macText,
         macChecked: mac !== null,
       },
       mac,
@@ -241,20 +285,18 @@ export class ChainScanner {
     summary.records++;
     summary.lastSeq = record.seq;
     summary.lastMac = record.mac;
-    summary.lastMacText = record.macText;
   }
 
-  async *#drain(): AsyncGenerator<ScannedRecord> {
-    while (this.#window.length > 0) yield await this.#settleFirst();
+  *#drain(): Generator<ScannedRecord> {
+    while (this.#window.length > 0) yield this.#settleFirst();
   }
 
-  async #settleFirst(): Promise<ScannedRecord> {
+  #settleFirst(): ScannedRecord {
     const pending = this.#window[0];
     const { record } = pending;
-    const verified = pending.mac === null ? null : await pending.mac;
-    if (verified === false) throw await this.#macProblem(pending);
+    if (pending.mac === false) throw this.#macProblem(pending);
     this.#window.shift();
-    if (verified) this.#verifiedEpoch = record.epoch;
+    if (pending.mac) this.#verifiedEpoch = record.epoch;
     else this.#summary.uncheckedRecords++;
     if (pending.plain !== undefined) record.event = decodeEvent(record, pending.plain);
     return record;
@@ -266,14 +308,14 @@ export class ChainScanner {
    * epoch has verified yet and none of the later ones of that epoch in the window verifies either
    * (at least WRONG_KEY_FOLLOWERS of them), the key is blamed.
    */
-  async #macProblem(failed: Pending): Promise<AuditError> {
+  #macProblem(failed: Pending): AuditError {
     const { record } = failed;
     const where = { file: record.file, line: record.line };
     const message = `MAC of record seq ${record.seq} does not verify`;
     if (this.#verifiedEpoch === record.epoch) return new AuditError("bad_mac", message, where);
     const followers = this.#window.filter((p) => p !== failed && p.record.epoch === record.epoch);
     for (const follower of followers) {
-      if (follower.mac === null || await follower.mac) {
+      if (follower.mac !== false) {
         return new AuditError("bad_mac", message, where);
       }
     }

@@ -29,7 +29,8 @@ export const LINE_BYTES_MAX = 32 * 1024;
 /** Bytes read from a log file per read call: large enough that syscalls do not dominate. */
 export const READ_CHUNK_BYTES = 256 * 1024;
 
-/** WebCrypto calls kept in flight while checking; each call has a fixed cost worth hiding. */
+/** Checked records a reader holds back before releasing them: a failed MAC is blamed on the key
+ * only when later records of its epoch are in view and none verifies (WRONG_KEY_FOLLOWERS). */
 export const CRYPTO_WINDOW = 64;
 
 /** Events buffered without a flush before append refuses: bounds memory if flush is forgotten. */
