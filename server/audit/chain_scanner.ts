@@ -54,6 +54,8 @@ export interface ScannedRecord {
   macChecked: boolean;
   /** The decrypted event, when a cipher key was given. */
   event?: Record<string, unknown>;
+  /** The event's JSON text as decrypted, when a cipher key was given. */
+  eventText?: string;
 }
 
 /** A partial last line left by a crash. */
@@ -298,7 +300,11 @@ export class ChainScanner {
     this.#window.shift();
     if (pending.mac) this.#verifiedEpoch = record.epoch;
     else this.#summary.uncheckedRecords++;
-    if (pending.plain !== undefined) record.event = decodeEvent(record, pending.plain);
+    if (pending.plain !== undefined) {
+      const { event, text } = decodeEventText(record, pending.plain);
+      record.event = event;
+      record.eventText = text;
+    }
     return record;
   }
 
@@ -384,12 +390,29 @@ export class ChainScanner {
  * @throws {AuditError} `wrong_key`, `malformed` or `bad_sequence`.
  */
 export function decodeEvent(record: ScannedRecord, plain: Bytes | null): Record<string, unknown> {
+  return decodeEventText(record, plain).event;
+}
+
+/**
+ * Like `decodeEvent`, and also returns the event's JSON text.
+ *
+ * @param record The record it came from.
+ * @param plain The plaintext, or null when decryption failed.
+ * @returns The event and its text.
+ * @throws {AuditError} `wrong_key`, `malformed` or `bad_sequence`.
+ */
+function decodeEventText(
+  record: ScannedRecord,
+  plain: Bytes | null,
+): { event: Record<string, unknown>; text: string } {
   const where = { file: record.file, line: record.line };
   // after a verified MAC the ciphertext is authentic, so only a wrong key explains garbage
   const code = record.macChecked ? "wrong_key" : "malformed";
   let value: unknown = null;
+  let text = "";
   try {
-    if (plain !== null) value = JSON.parse(DECODER.decode(plain));
+    if (plain !== null) text = DECODER.decode(plain);
+    value = JSON.parse(text);
   } catch {
     value = null;
   }
@@ -407,5 +430,5 @@ export function decodeEvent(record: ScannedRecord, plain: Bytes | null): Record<
   if (typeof event.at !== "string" || typeof event.type !== "string") {
     throw new AuditError("malformed", `Event of seq ${record.seq} lacks its type or time`, where);
   }
-  return event;
+  return { event, text };
 }

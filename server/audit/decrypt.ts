@@ -35,6 +35,13 @@ export interface DecryptSummary {
   uncheckedEpochMax?: number;
 }
 
+/** One decrypted event, with its JSON text as one line. */
+export interface DecryptedEntry {
+  event: StampedEvent & { seq: number; at: string };
+  /** The event as JSON without a newline: what `bank audit --decrypt` prints. */
+  json: string;
+}
+
 /**
  * Streams verified, decrypted events in chain order, in bounded memory. Every record is checked
  * (sequence, epoch, chain link, MAC where a key is held, ledger head) before its event is
@@ -47,6 +54,28 @@ export interface DecryptSummary {
 export async function* decryptAudit(
   options: DecryptOptions,
 ): AsyncGenerator<StampedEvent & { seq: number; at: string }, DecryptSummary> {
+  const entries = decryptAuditEntries(options);
+  for (let next = await entries.next();; next = await entries.next()) {
+    if (next.done) return next.value;
+    yield next.value.event;
+  }
+}
+
+/**
+ * Like `decryptAudit`, with each event's JSON text as well.
+ *
+ * The text of a record whose MAC verified is the writer's `JSON.stringify` output, so it is
+ * printed as decrypted, byte for byte what stringifying the parsed event again would give, without
+ * that cost per record. The text of an unchecked record (an old epoch without the offline key)
+ * is not the writer's for sure and is stringified again, so the output stays one line per event.
+ *
+ * @param options As for `decryptAudit`.
+ * @returns The entries; the generator's return value is a DecryptSummary.
+ * @throws {AuditError} At the first problem, naming its file, line and code.
+ */
+export async function* decryptAuditEntries(
+  options: DecryptOptions,
+): AsyncGenerator<DecryptedEntry, DecryptSummary> {
   const keyring = await readerKeyring(options);
   const scanner = new ChainScanner({
     dataDir: options.dataDir,
@@ -66,11 +95,12 @@ export async function* decryptAudit(
         summary.uncheckedRecords++;
         summary.uncheckedEpochMax = record.epoch;
       }
-      const event = record.event as StampedEvent;
+      const event = record.event as StampedEvent & { seq: number; at: string };
       if (since !== undefined && !(Date.parse(event.at) >= since)) continue;
       if (user !== undefined && !isAbout(event, user)) continue;
       summary.yielded++;
-      yield event;
+      const json = record.macChecked ? record.eventText! : JSON.stringify(event);
+      yield { event, json };
     }
   } finally {
     keyring.erase();
