@@ -82,3 +82,22 @@ Deno.test("ForwardKeyring and ServerKeyring give the same key as ChainMac and as
   assert.ok(serverMac !== null && serverKey !== null);
   assert.equal(hex(serverMac.sign(data)), hex(await hmacSign(serverKey, data)));
 });
+
+Deno.test("ChainMac.verify() accepts the WebCrypto tag and refuses a change in any of its bytes", async () => {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const mac = new ChainMac(key);
+  const webKey = await importMacKey(key);
+  for (const length of [0, 1, 64, 400]) {
+    const data = crypto.getRandomValues(new Uint8Array(length));
+    const tag = await hmacSign(webKey, data);
+    assert.ok(mac.verify(tag, data));
+    for (let i = 0; i < tag.length; i++) {
+      for (const bit of [0x01, 0x10, 0x80]) {
+        tag[i] ^= bit;
+        assert.ok(!mac.verify(tag, data), `byte ${i} bit ${bit} changed`);
+        tag[i] ^= bit;
+      }
+    }
+    assert.ok(!mac.verify(new Uint8Array([...tag, 0]), data), "a long tag verifies");
+  }
+});
