@@ -9,7 +9,7 @@
 import { AuditError } from "./audit_error.ts";
 import { tableHeader, tableRow } from "./audit_table.ts";
 import type { ChainHead } from "./audit_types.ts";
-import { decryptAuditEntries, type DecryptSummary } from "./decrypt.ts";
+import { decryptAuditBatches, type DecryptSummary } from "./decrypt.ts";
 import { errorText } from "./key_file.ts";
 import { ProgressBar } from "./progress_bar.ts";
 import { verifyAudit, type VerifyReport } from "./verify.ts";
@@ -113,7 +113,7 @@ async function printEvents(
     onProgress: (d: number, t: number) => void;
   },
 ): Promise<DecryptSummary> {
-  const entries = decryptAuditEntries({
+  const batches = decryptAuditBatches({
     dataDir: options.dataDir,
     since: options.since === undefined ? undefined : new Date(options.since),
     user: options.user,
@@ -127,9 +127,11 @@ async function printEvents(
     buffered = "";
   };
   try {
-    for (let next = await entries.next();; next = await entries.next()) {
+    for (let next = await batches.next();; next = await batches.next()) {
       if (next.done) return next.value;
-      buffered += options.pretty ? tableRow(next.value.event) : `${next.value.json}\n`;
+      for (const entry of next.value) {
+        buffered += options.pretty ? tableRow(entry.event) : `${entry.json}\n`;
+      }
       if (buffered.length >= OUTPUT_CHUNK_CHARS) await emit();
     }
   } finally {

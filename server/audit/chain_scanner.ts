@@ -18,7 +18,7 @@ import type { ChainHead } from "./audit_types.ts";
 import { CRYPTO_WINDOW, EPOCH_GAP_MAX, MAC_BYTES, WRONG_KEY_FOLLOWERS } from "./constants.ts";
 import type { ChainMac } from "./chain_mac.ts";
 import type { Keyring } from "./keyring.ts";
-import { type Line, LineReader } from "./line_reader.ts";
+import { LineReader } from "./line_reader.ts";
 import { listLogFiles, type LogFile } from "./log_files.ts";
 import type { RecordDecrypter } from "./record_cipher.ts";
 import { GENESIS_MAC, macInput, parseRecordLine } from "./record_format.ts";
@@ -98,6 +98,8 @@ export class ChainScanner {
   #options: ScanOptions;
   #window: Pending[] = [];
   #verifiedEpoch = -1;
+  /** Records that passed every check, not yet yielded. */
+  #ready: ScannedRecord[] = [];
   /** The MAC of the epoch of the last record, fetched from the keyring when the epoch changes. */
   #mac: ChainMac | null = null;
   #macEpoch = -1;
@@ -135,17 +137,42 @@ export class ChainScanner {
    * @throws {AuditError} At the first problem, after yielding every record before it.
    */
   async *records(): AsyncGenerator<ScannedRecord> {
-    const files = await listLogFiles(this.#options.dataDir);
-    this.#bytesTotal = files.reduce((sum, file) => sum + file.bytes, 0);
-    this.#summary.files = files.length;
-    for (const [i, file] of files.entries()) {
-      yield* this.#scanFile(file, i === files.length - 1);
-    }
-    yield* this.#drain();
-    this.#checkHeadReached();
+    for await (const batch of this.batches()) yield* batch;
   }
 
-  async *#scanFile(file: LogFile, isLast: boolean): AsyncGenerator<ScannedRecord> {
+  /**
+   * Yields every record in chain order after it passed its checks, in batches of the records
+   * checked from one read chunk (a few hundred): a reader's loop then waits once per batch, not
+   * once per record.
+   *
+   * @returns The batches, never empty.
+   * @throws {AuditError} At the first problem, after yielding every record before it.
+   */
+  async *batches(): AsyncGenerator<ScannedRecord[]> {
+    try {
+      const files = await listLogFiles(this.#options.dataDir);
+      this.#bytesTotal = files.reduce((sum, file) => sum + file.bytes, 0);
+      this.#summary.files = files.length;
+      for (const [i, file] of files.entries()) {
+        yield* this.#scanFile(file, i === files.length - 1);
+      }
+      this.#settleAll();
+      this.#checkHeadReached();
+    } catch (error) {
+      // every record before the problem comes first; one held back may hold an earlier problem
+      let problem = error;
+      try {
+        this.#settleAll();
+      } catch (earlier) {
+        problem = earlier;
+      }
+      if (this.#ready.length > 0) yield this.#takeReady();
+      throw problem;
+    }
+    if (this.#ready.length > 0) yield this.#takeReady();
+  }
+
+  async *#scanFile(file: LogFile, isLast: boolean): AsyncGenerator<ScannedRecord[]> {
     let handle: Deno.FsFile;
     try {
       handle = await Deno.open(file.path, { read: true });
@@ -160,27 +187,26 @@ export class ChainScanner {
         onBytes: (bytes) => this.#progress(bytes),
       });
       let firstOfFile = true;
-      while (true) {
-        const line = yield* this.#nextLine(reader);
-        if (line === null) break;
-        const record = parseCanonicalRecord(reader.bytes, line.start, line.end) ??
-          (yield* this.#slowParse(reader.text(line), { file: file.name, line: line.number }));
-        const problem = this.#structureProblem(record, firstOfFile && this.#summary.records > 0);
-        if (problem !== null) {
-          yield* this.#drain();
-          throw new AuditError(problem.code, problem.message, {
-            file: file.name,
-            line: line.number,
-          });
+      for (;;) {
+        const line = reader.next();
+        if (line === null) {
+          if (this.#ready.length > 0) yield this.#takeReady();
+          if (await reader.fill()) continue;
+          break;
         }
+        const where = { file: file.name, line: line.number };
+        const record = parseCanonicalRecord(reader.bytes, line.start, line.end) ??
+          parseOtherLayout(reader.text(line), where);
+        const problem = this.#structureProblem(record, firstOfFile && this.#summary.records > 0);
+        if (problem !== null) throw new AuditError(problem.code, problem.message, where);
         firstOfFile = false;
         if (record.epoch !== this.#macEpoch) await this.#useEpoch(record.epoch);
-        this.#enqueue(record, { file: file.name, line: line.number });
-        while (this.#window.length >= CRYPTO_WINDOW) yield this.#settleFirst();
+        this.#enqueue(record, where);
+        while (this.#window.length >= CRYPTO_WINDOW) this.#ready.push(this.#settleFirst());
       }
       this.#summary.lastFile = { ...file, bytes: reader.completeBytes };
       if (reader.tailBytes > 0) {
-        yield* this.#drain();
+        this.#settleAll(); // the records before a torn tail are checked before it is judged
         await this.#handleTail(file, reader, isLast);
       }
     } finally {
@@ -188,32 +214,10 @@ export class ChainScanner {
     }
   }
 
-  /** The next line, reading on as needed; null at the end. A problem comes after the records
-   * before it. */
-  async *#nextLine(reader: LineReader): AsyncGenerator<ScannedRecord, Line | null> {
-    try {
-      for (;;) {
-        const line = reader.next();
-        if (line !== null) return line;
-        if (!await reader.fill()) return null;
-      }
-    } catch (error) {
-      yield* this.#drain();
-      throw error;
-    }
-  }
-
-  /** Parses a line not in the canonical layout, to name what is wrong with it. */
-  async *#slowParse(
-    text: string,
-    where: { file: string; line: number },
-  ): AsyncGenerator<ScannedRecord, RecordView> {
-    const record = parseRecordLine(text);
-    if (typeof record === "string") {
-      yield* this.#drain();
-      throw new AuditError("malformed", record, where);
-    }
-    return { ...record, macInput: macInput(record, GENESIS_MAC) };
+  #takeReady(): ScannedRecord[] {
+    const batch = this.#ready;
+    this.#ready = [];
+    return batch;
   }
 
   #structureProblem(
@@ -289,22 +293,24 @@ export class ChainScanner {
     summary.lastMac = record.mac;
   }
 
-  *#drain(): Generator<ScannedRecord> {
-    while (this.#window.length > 0) yield this.#settleFirst();
+  /** Settles every record held back, in order. */
+  #settleAll(): void {
+    while (this.#window.length > 0) this.#ready.push(this.#settleFirst());
   }
 
+  /** Releases the oldest record held back; a problem leaves it in the window. */
   #settleFirst(): ScannedRecord {
     const pending = this.#window[0];
     const { record } = pending;
     if (pending.mac === false) throw this.#macProblem(pending);
-    this.#window.shift();
-    if (pending.mac) this.#verifiedEpoch = record.epoch;
-    else this.#summary.uncheckedRecords++;
     if (pending.plain !== undefined) {
       const { event, text } = decodeEventText(record, pending.plain);
       record.event = event;
       record.eventText = text;
     }
+    this.#window.shift();
+    if (pending.mac) this.#verifiedEpoch = record.epoch;
+    else this.#summary.uncheckedRecords++;
     return record;
   }
 
@@ -379,6 +385,13 @@ export class ChainScanner {
     this.#bytesRead += bytes;
     this.#options.onProgress?.(this.#bytesRead, this.#bytesTotal);
   }
+}
+
+/** Parses a line not in the canonical layout, to name what is wrong with it. */
+function parseOtherLayout(text: string, where: { file: string; line: number }): RecordView {
+  const record = parseRecordLine(text);
+  if (typeof record === "string") throw new AuditError("malformed", record, where);
+  return { ...record, macInput: macInput(record, GENESIS_MAC) };
 }
 
 /**

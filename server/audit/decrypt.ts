@@ -54,15 +54,16 @@ export interface DecryptedEntry {
 export async function* decryptAudit(
   options: DecryptOptions,
 ): AsyncGenerator<StampedEvent & { seq: number; at: string }, DecryptSummary> {
-  const entries = decryptAuditEntries(options);
-  for (let next = await entries.next();; next = await entries.next()) {
+  const batches = decryptAuditBatches(options);
+  for (let next = await batches.next();; next = await batches.next()) {
     if (next.done) return next.value;
-    yield next.value.event;
+    for (const entry of next.value) yield entry.event;
   }
 }
 
 /**
- * Like `decryptAudit`, with each event's JSON text as well.
+ * Like `decryptAudit`, with each event's JSON text as well, in batches of the events of one read
+ * chunk (a few hundred), so that a printer waits once per batch, not once per event.
  *
  * The text of a record whose MAC verified is the writer's `JSON.stringify` output, so it is
  * printed as decrypted, byte for byte what stringifying the parsed event again would give, without
@@ -70,12 +71,12 @@ export async function* decryptAudit(
  * is not the writer's for sure and is stringified again, so the output stays one line per event.
  *
  * @param options As for `decryptAudit`.
- * @returns The entries; the generator's return value is a DecryptSummary.
+ * @returns The batches (possibly empty after filtering); the return value is a DecryptSummary.
  * @throws {AuditError} At the first problem, naming its file, line and code.
  */
-export async function* decryptAuditEntries(
+export async function* decryptAuditBatches(
   options: DecryptOptions,
-): AsyncGenerator<DecryptedEntry, DecryptSummary> {
+): AsyncGenerator<DecryptedEntry[], DecryptSummary> {
   const keyring = await readerKeyring(options);
   const scanner = new ChainScanner({
     dataDir: options.dataDir,
@@ -89,18 +90,22 @@ export async function* decryptAuditEntries(
   const user = options.user?.toLowerCase();
   const summary: DecryptSummary = { records: 0, yielded: 0, uncheckedRecords: 0 };
   try {
-    for await (const record of scanner.records()) {
-      summary.records++;
-      if (!record.macChecked) {
-        summary.uncheckedRecords++;
-        summary.uncheckedEpochMax = record.epoch;
+    for await (const batch of scanner.batches()) {
+      const entries: DecryptedEntry[] = [];
+      for (const record of batch) {
+        summary.records++;
+        if (!record.macChecked) {
+          summary.uncheckedRecords++;
+          summary.uncheckedEpochMax = record.epoch;
+        }
+        const event = record.event as StampedEvent & { seq: number; at: string };
+        if (since !== undefined && !(Date.parse(event.at) >= since)) continue;
+        if (user !== undefined && !isAbout(event, user)) continue;
+        const json = record.macChecked ? record.eventText! : JSON.stringify(event);
+        entries.push({ event, json });
       }
-      const event = record.event as StampedEvent & { seq: number; at: string };
-      if (since !== undefined && !(Date.parse(event.at) >= since)) continue;
-      if (user !== undefined && !isAbout(event, user)) continue;
-      summary.yielded++;
-      const json = record.macChecked ? record.eventText! : JSON.stringify(event);
-      yield { event, json };
+      summary.yielded += entries.length;
+      yield entries;
     }
   } finally {
     keyring.erase();

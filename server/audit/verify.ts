@@ -85,14 +85,16 @@ export async function verifyAudit(options: VerifyOptions): Promise<VerifyReport>
       onProgress: options.onProgress,
     });
     try {
-      for await (const record of scanner.records()) {
-        first ??= record;
-        last = record;
-        report.records++;
-        if (!record.macChecked) report.uncheckedRecords++;
-        report.epochs += record.epoch === report.lastEpoch ? 0 : 1;
-        report.firstEpoch ??= record.epoch;
-        report.lastEpoch = record.epoch;
+      for await (const batch of scanner.batches()) {
+        for (const record of batch) {
+          first ??= record;
+          last = record;
+          report.records++;
+          if (!record.macChecked) report.uncheckedRecords++;
+          report.epochs += record.epoch === report.lastEpoch ? 0 : 1;
+          report.firstEpoch ??= record.epoch;
+          report.lastEpoch = record.epoch;
+        }
       }
     } finally {
       report.files = scanner.summary.files;

@@ -282,6 +282,18 @@ Deno.test("verifyAudit() reports malformed lines and a torn last line without cr
   }
 });
 
+Deno.test("verifyAudit() reports the first problem in line order, a bad MAC before a long line", async () => {
+  await withLog(async (t) => {
+    const lines = await readLines(t.dir);
+    lines[4] = withField(lines[4], "ct", flipBase64(JSON.parse(lines[4]).ct));
+    const edited = [...lines.slice(0, 10), "x".repeat(40_000), ...lines.slice(10)];
+    await Deno.writeTextFile(logPath(t.dir), edited.join("\n") + "\n");
+    const report = await verifyAudit({ dataDir: t.dir });
+    assertProblem(report, { file: FILE, line: 5, code: "bad_mac", message: /seq 5/ });
+    assert.equal(report.records, 4);
+  });
+});
+
 Deno.test("verifyAudit() reports a missing file in the middle of the numbering", async () => {
   const t = await makeAuditDir();
   try {
