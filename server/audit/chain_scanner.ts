@@ -89,8 +89,9 @@ interface Pending {
   record: ScannedRecord;
   /** Whether the MAC verified; null when the keyring cannot check this epoch. */
   mac: boolean | null;
-  /** The plaintext (null when it did not decrypt), when decrypting. */
-  plain: Bytes | null | undefined;
+  /** The plaintext (null when it did not decrypt), once `decrypted`. */
+  plain: Bytes | null;
+  decrypted: boolean;
 }
 
 /** One pass over a log; create a new scanner for each pass. */
@@ -270,8 +271,6 @@ export class ChainScanner {
     const input = record.macInput;
     input.set(summary.lastMac, input.length - MAC_BYTES);
     const mac = this.#mac === null ? null : this.#mac.verify(record.mac, input);
-    const decrypter = this.#options.decrypter;
-    const plain = decrypter === undefined ? undefined : decrypter.decrypt(record.iv, record.ct);
     this.#window.push({
       record: {
         file: where.file,
@@ -283,7 +282,8 @@ export class ChainScanner {
         macChecked: mac !== null,
       },
       mac,
-      plain,
+      plain: null,
+      decrypted: false,
     });
     if (record.epoch !== summary.lastEpoch) summary.epochs++;
     summary.firstEpoch ??= record.epoch;
@@ -298,12 +298,23 @@ export class ChainScanner {
     while (this.#window.length > 0) this.#ready.push(this.#settleFirst());
   }
 
+  /** Decrypts the records held back that are not yet decrypted, with one native call. */
+  #decryptWindow(decrypter: RecordDecrypter): void {
+    const waiting = this.#window.filter((pending) => !pending.decrypted);
+    const plains = decrypter.decryptMany(waiting.map((pending) => pending.record));
+    waiting.forEach((pending, i) => {
+      pending.plain = plains[i];
+      pending.decrypted = true;
+    });
+  }
+
   /** Releases the oldest record held back; a problem leaves it in the window. */
   #settleFirst(): ScannedRecord {
     const pending = this.#window[0];
     const { record } = pending;
     if (pending.mac === false) throw this.#macProblem(pending);
-    if (pending.plain !== undefined) {
+    if (this.#options.decrypter !== undefined) {
+      if (!pending.decrypted) this.#decryptWindow(this.#options.decrypter);
       const { event, text } = decodeEventText(record, pending.plain);
       record.event = event;
       record.eventText = text;

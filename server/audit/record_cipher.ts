@@ -14,6 +14,7 @@
  */
 
 import { AesCbcDecrypter, AesCbcEncrypter, AesCbcError } from "../../lib/aes_cbc.ts";
+import { AES_BLOCK_BYTES } from "../../lib/constants.ts";
 import type { Bytes } from "./audit_crypto.ts";
 import { withCipherKeyBytes } from "./audit_keys.ts";
 
@@ -58,6 +59,65 @@ export class RecordDecrypter {
       throw error;
     }
   }
+
+  /**
+   * Decrypts several records with one call into the native context: their ciphertexts are joined
+   * and decrypted as one CBC message under the first record's IV. Each later record's first block
+   * then came out XORed with the previous record's last ciphertext block instead of its own IV,
+   * which one XOR of 16 bytes corrects; each record's padding is then checked and removed here.
+   * The result is exactly what `decrypt` gives record by record (tested), at one native call per
+   * batch instead of one per record. Verify each record's MAC before trusting its plaintext.
+   *
+   * @param records IVs and ciphertexts, each a non-zero multiple of 16 bytes.
+   * @returns Each record's plaintext, or null where `decrypt` would give null.
+   */
+  decryptMany(records: readonly { iv: Bytes; ct: Bytes }[]): (Bytes | null)[] {
+    let total = 0;
+    for (const { iv, ct } of records) {
+      if (iv.length !== AES_BLOCK_BYTES || ct.length === 0 || ct.length % AES_BLOCK_BYTES !== 0) {
+        return records.map((record) => this.decrypt(record.iv, record.ct)); // let decrypt judge
+      }
+      total += ct.length;
+    }
+    if (records.length < 2) return records.map((record) => this.decrypt(record.iv, record.ct));
+    const joined = new Uint8Array(total);
+    let at = 0;
+    for (const { ct } of records) {
+      joined.set(ct, at);
+      at += ct.length;
+    }
+    // the joined message ends with the last record's padding: a bad one means a bad record
+    const plain = this.decrypt(records[0].iv, joined);
+    if (plain === null) return records.map((record) => this.decrypt(record.iv, record.ct));
+    const lastPadding = total - plain.length;
+    const out: (Bytes | null)[] = [];
+    at = 0;
+    for (let i = 0; i < records.length; i++) {
+      const { iv, ct } = records[i];
+      if (i > 0) {
+        const previous = records[i - 1].ct;
+        const chained = previous.length - AES_BLOCK_BYTES;
+        for (let j = 0; j < AES_BLOCK_BYTES; j++) plain[at + j] ^= previous[chained + j] ^ iv[j];
+      }
+      const end = at + ct.length;
+      const padding = i === records.length - 1 ? lastPadding : paddingOf(plain, end);
+      out.push(padding === 0 ? null : plain.slice(at, end - padding));
+      at = end;
+    }
+    plain.fill(0);
+    return out;
+  }
+}
+
+/**
+ * The PKCS#7 padding length of a decrypted record ending at `end` (RFC 5652 section 6.3), or 0
+ * when the padding is wrong.
+ */
+function paddingOf(plain: Uint8Array, end: number): number {
+  const padding = plain[end - 1];
+  if (padding === 0 || padding > AES_BLOCK_BYTES) return 0;
+  for (let i = 2; i <= padding; i++) if (plain[end - i] !== padding) return 0;
+  return padding;
 }
 
 /** Encrypts records under the log's cipher key. Not safe for concurrent use (it is synchronous). */

@@ -47,3 +47,33 @@ Deno.test("RecordDecrypter.load() uses the same key as loadCipherKey()", async (
     await t.cleanup();
   }
 });
+
+Deno.test("RecordDecrypter.decryptMany() gives what decrypt() gives record by record", async () => {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const encrypter = new RecordEncrypter(key);
+  const records = Array.from({ length: 40 }, (_, i) => {
+    const iv = crypto.getRandomValues(new Uint8Array(16));
+    return { iv, ct: encrypter.encrypt(iv, crypto.getRandomValues(new Uint8Array(i * 7))) };
+  });
+  // a wrong IV for a record only changes its first block; a flipped byte before the last block
+  // turns a one-byte padding into a bad one (as in the test above)
+  const badPadding = async (iv: Uint8Array<ArrayBuffer>) => {
+    const ct = await cbcEncrypt(await importCipherKey(key), iv, new Uint8Array(31));
+    ct[15] ^= 0x01;
+    return { iv, ct };
+  };
+  const cases = [
+    records,
+    records.slice(0, 1),
+    [],
+    [...records.slice(0, 5), await badPadding(new Uint8Array(16)), ...records.slice(5, 9)],
+    [...records.slice(0, 5), await badPadding(new Uint8Array(16))],
+    [...records.slice(0, 3), { iv: new Uint8Array(16), ct: new Uint8Array(15) }],
+  ];
+  const decrypter = new RecordDecrypter(key);
+  for (const [i, batch] of cases.entries()) {
+    const expected = batch.map((r) => decrypter.decrypt(r.iv, r.ct));
+    assert.deepEqual(decrypter.decryptMany(batch), expected, `case ${i}`);
+  }
+  assert.equal(cases[3].filter((r) => decrypter.decrypt(r.iv, r.ct) === null).length, 1);
+});
