@@ -13,9 +13,25 @@ export type LogFields = Record<string, string | number | boolean | null | undefi
 export interface Logger {
   /** Writes one line for `component` and `event` with its fields. */
   info(component: string, event: string, fields?: LogFields): void;
+  /**
+   * Like info, for a line written once per request: it may be held back up to
+   * {@link LOG_BATCH_DELAY_MS} and written together with others. Any info or warn line writes
+   * the held lines first, so the log stays in order.
+   */
+  infoBatched(component: string, event: string, fields?: LogFields): void;
   /** Like info, for something an operator should look at. */
   warn(component: string, event: string, fields?: LogFields): void;
 }
+
+/**
+ * Longest a batched line waits before it is written. Short enough for an operator watching the
+ * log; long enough that under load one write carries the lines of many requests, where a write
+ * per line cost about as much CPU as answering a balance request (docs/performance.md).
+ */
+export const LOG_BATCH_DELAY_MS = 20;
+
+/** Characters of held lines that make them go out at once, so the batch stays small. */
+export const LOG_BATCH_CHARS_MAX = 16_384;
 
 function formatValue(value: string | number | boolean | null): string {
   const text = String(value);
@@ -38,34 +54,94 @@ export function formatLogLine(component: string, event: string, fields: LogField
   return line;
 }
 
+/** The part of a file that {@link stderrLogger} writes to. */
+export type LogOutput = Pick<Deno.FsFile, "writeSync">;
+
+/** Options of {@link stderrLogger}. */
+export interface StderrLoggerOptions {
+  /** Where the lines go; default `Deno.stderr`. */
+  output?: LogOutput;
+}
+
+/** A logger that writes its held lines on demand. */
+export interface FlushableLogger extends Logger {
+  /** Writes every held line now. */
+  flush(): void;
+}
+
+/** Writes all bytes, however many calls the output needs. */
+function writeAllSync(output: LogOutput, bytes: Uint8Array): void {
+  let written = 0;
+  while (written < bytes.length) written += output.writeSync(bytes.subarray(written));
+}
+
 /**
- * A logger that writes to stderr, with the time first.
+ * A logger that writes to stderr, with the time of the event first. Info and warn lines are
+ * written at once; batched lines within {@link LOG_BATCH_DELAY_MS}, or sooner when
+ * {@link LOG_BATCH_CHARS_MAX} characters are held, when another line is written, or when the
+ * process unloads (its end, or an uncaught error).
  *
+ * @param options Where to write.
  * @returns The logger.
  */
-export function stderrLogger(): Logger {
+export function stderrLogger(options: StderrLoggerOptions = {}): FlushableLogger {
+  const output = options.output ?? Deno.stderr;
   const encoder = new TextEncoder();
-  const write = (level: string, component: string, event: string, fields?: LogFields) => {
-    const time = new Date().toISOString();
-    const text = `${time} ${level} ${formatLogLine(component, event, fields)}\n`;
-    Deno.stderr.writeSync(encoder.encode(text));
+  let held = "";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // Lines of the same millisecond share one formatted time.
+  let timeMs = NaN;
+  let timeText = "";
+  // Reused for every write: UTF-8 takes at most 3 bytes per UTF-16 unit.
+  const bytes = new Uint8Array(LOG_BATCH_CHARS_MAX * 3);
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    let rest = held;
+    held = "";
+    while (rest !== "") {
+      const { read, written } = encoder.encodeInto(rest, bytes);
+      writeAllSync(output, bytes.subarray(0, written));
+      rest = rest.slice(read);
+    }
   };
+  const hold = (level: string, component: string, event: string, fields?: LogFields) => {
+    const now = Date.now();
+    if (now !== timeMs) {
+      timeMs = now;
+      timeText = new Date(now).toISOString();
+    }
+    held += `${timeText} ${level} ${formatLogLine(component, event, fields)}\n`;
+  };
+  globalThis.addEventListener("unload", flush);
   return {
-    info: (component, event, fields) => write("info", component, event, fields),
-    warn: (component, event, fields) => write("WARN", component, event, fields),
+    info(component, event, fields) {
+      hold("info", component, event, fields);
+      flush();
+    },
+    infoBatched(component, event, fields) {
+      hold("info", component, event, fields);
+      if (held.length >= LOG_BATCH_CHARS_MAX) flush();
+      else timer ??= setTimeout(flush, LOG_BATCH_DELAY_MS);
+    },
+    warn(component, event, fields) {
+      hold("WARN", component, event, fields);
+      flush();
+    },
+    flush,
   };
 }
 
 /**
- * A logger that keeps lines in memory, for tests that assert what was logged.
+ * A logger that keeps lines in memory, for tests that assert what was logged. Batched lines are
+ * kept at once, like the others.
  *
  * @returns The logger and the lines written so far.
  */
 export function memoryLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  return {
-    lines,
-    info: (component, event, fields) => lines.push(formatLogLine(component, event, fields)),
-    warn: (component, event, fields) => lines.push(formatLogLine(component, event, fields)),
+  const keep = (component: string, event: string, fields?: LogFields) => {
+    lines.push(formatLogLine(component, event, fields));
   };
+  return { lines, info: keep, infoBatched: keep, warn: keep };
 }

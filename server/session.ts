@@ -142,7 +142,7 @@ export class Session {
     }
     const ms = performance.now() - started;
     if (MONEY_OPERATIONS.has(request.op) && response.ok) this.#options.bank.metrics.record(ms);
-    this.#options.logger.info("session", request.op, {
+    this.#options.logger.infoBatched("session", request.op, {
       atm: this.#channel.atmId,
       customer: this.#customer?.name ?? (request.op === "login" ? request.user : undefined),
       request: request.id,
