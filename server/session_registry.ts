@@ -14,9 +14,18 @@ export interface SessionInfo {
   lastActivity: string;
 }
 
+/** One open session as kept: times in ms since the epoch, formatted only when listed. */
+interface SessionEntry {
+  sessionId: string;
+  atmId: string;
+  customer: string | null;
+  sinceMs: number;
+  lastActivityMs: number;
+}
+
 /** The table of open sessions. */
 export class SessionRegistry {
-  readonly #sessions = new Map<string, SessionInfo>();
+  readonly #sessions = new Map<string, SessionEntry>();
   readonly #now: () => number;
 
   /** @param now Clock in ms since the epoch. */
@@ -24,32 +33,28 @@ export class SessionRegistry {
     this.#now = now;
   }
 
-  #iso(): string {
-    return new Date(this.#now()).toISOString();
-  }
-
   /** Adds a session that just finished its handshake. */
   open(sessionId: string, atmId: string): void {
-    const at = this.#iso();
+    const at = this.#now();
     this.#sessions.set(sessionId, {
       sessionId,
       atmId,
       customer: null,
-      since: at,
-      lastActivity: at,
+      sinceMs: at,
+      lastActivityMs: at,
     });
   }
 
-  /** Records that a request arrived. */
+  /** Records that a request arrived: once per request, so it only reads the clock. */
   touch(sessionId: string): void {
-    const info = this.#sessions.get(sessionId);
-    if (info) info.lastActivity = this.#iso();
+    const entry = this.#sessions.get(sessionId);
+    if (entry) entry.lastActivityMs = this.#now();
   }
 
   /** Records who is logged in on the session (null after logout). */
   login(sessionId: string, customer: string | null): void {
-    const info = this.#sessions.get(sessionId);
-    if (info) info.customer = customer;
+    const entry = this.#sessions.get(sessionId);
+    if (entry) entry.customer = customer;
   }
 
   /** Removes a session that ended. */
@@ -64,6 +69,12 @@ export class SessionRegistry {
 
   /** A snapshot of every open session, oldest first. */
   list(): SessionInfo[] {
-    return [...this.#sessions.values()].map((info) => ({ ...info }));
+    return [...this.#sessions.values()].map((entry) => ({
+      sessionId: entry.sessionId,
+      atmId: entry.atmId,
+      customer: entry.customer,
+      since: new Date(entry.sinceMs).toISOString(),
+      lastActivity: new Date(entry.lastActivityMs).toISOString(),
+    }));
   }
 }
