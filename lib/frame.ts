@@ -8,7 +8,7 @@
  * @module
  */
 
-import { type Bytes, bytesToU32, u32ToBytes } from "./bytes.ts";
+import { type Bytes, bytesToU32 } from "./bytes.ts";
 import { FRAME_BYTES_MAX, FRAME_HEADER_BYTES, TIMEOUT_MS_MAX } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
 
@@ -66,16 +66,41 @@ export interface ReadFrameOptions {
  * @throws {RangeError} When the type is not a byte or the body is too long.
  */
 export function encodeFrame(type: number, body: Uint8Array): Bytes {
+  const frame = allocateFrame(type, body.length);
+  frame.set(body, FRAME_HEADER_BYTES);
+  return frame;
+}
+
+/**
+ * Allocates one frame with its header written and its body zero, for a caller that builds the
+ * body in place (`frame.subarray(FRAME_HEADER_BYTES)`) instead of copying it in after.
+ *
+ * @example A frame ready for a 48-byte body
+ * ```ts
+ * import { allocateFrame, FrameType } from "./frame.ts";
+ * const frame = allocateFrame(FrameType.RECORD_DATA, 48);
+ * if (frame.length !== 53 || frame[0] !== 0x17 || frame[4] !== 48) throw new Error("unexpected");
+ * ```
+ *
+ * @param type The type byte.
+ * @param bodyBytes The body length, at most {@link FRAME_BYTES_MAX}.
+ * @returns Header and room for the body in one new array.
+ * @throws {RangeError} When the type is not a byte or the length is not a valid body length.
+ */
+export function allocateFrame(type: number, bodyBytes: number): Bytes {
   if (!Number.isInteger(type) || type < 0 || type > 0xff) {
     throw new RangeError(`Frame type must be a byte: got ${type}`);
   }
-  if (body.length > FRAME_BYTES_MAX) {
-    throw new RangeError(`Frame body must be at most ${FRAME_BYTES_MAX} bytes: got ${body.length}`);
+  if (!Number.isInteger(bodyBytes) || bodyBytes < 0 || bodyBytes > FRAME_BYTES_MAX) {
+    throw new RangeError(`Frame body must be at most ${FRAME_BYTES_MAX} bytes: got ${bodyBytes}`);
   }
-  const frame = new Uint8Array(FRAME_HEADER_BYTES + body.length);
+  const frame = new Uint8Array(FRAME_HEADER_BYTES + bodyBytes);
   frame[0] = type;
-  frame.set(u32ToBytes(body.length), 1);
-  frame.set(body, FRAME_HEADER_BYTES);
+  // Big-endian length; bodyBytes is at most FRAME_BYTES_MAX, so the shifts never overflow.
+  frame[1] = bodyBytes >>> 24;
+  frame[2] = (bodyBytes >>> 16) & 0xff;
+  frame[3] = (bodyBytes >>> 8) & 0xff;
+  frame[4] = bodyBytes & 0xff;
   return frame;
 }
 

@@ -64,6 +64,18 @@ export function recordsMaxOf(recordsMax = RECORDS_PER_DIRECTION_MAX): number {
   return recordsMax;
 }
 
+/**
+ * Length of the record body that carries a payload: IV, the payload padded to whole blocks
+ * (PKCS#7 always adds 1 to 16 bytes), and the MAC.
+ *
+ * @param payloadBytes The plaintext length.
+ * @returns The body length.
+ */
+export function recordBytes(payloadBytes: number): number {
+  const cipherBytes = (Math.floor(payloadBytes / AES_BLOCK_BYTES) + 1) * AES_BLOCK_BYTES;
+  return IV_BYTES + cipherBytes + MAC_BYTES;
+}
+
 /** Bytes of the MAC header: direction (1), sequence number (8), type (1). */
 const MAC_HEADER_BYTES = 10;
 
@@ -142,19 +154,35 @@ export class RecordSealer {
    * @throws {ProtocolError} `sequence_exhausted` when the limit is reached.
    */
   seal(type: number, payload: Uint8Array): Bytes {
+    const body = new Uint8Array(recordBytes(payload.length));
+    this.sealInto(type, payload, body);
+    return body;
+  }
+
+  /**
+   * Encrypts and MACs one record into `body`, e.g. the body of a frame allocated for it, so the
+   * record is built where it is sent from.
+   *
+   * @param type The record (frame) type, covered by the MAC.
+   * @param payload The plaintext.
+   * @param body Exactly {@link recordBytes}(payload.length) bytes; overwritten.
+   * @throws {RangeError} When `body` has another length (nothing is sealed or counted).
+   * @throws {ProtocolError} `sequence_exhausted` when the limit is reached.
+   */
+  sealInto(type: number, payload: Uint8Array, body: Uint8Array): void {
+    const bodyBytes = recordBytes(payload.length);
+    if (body.length !== bodyBytes) {
+      throw new RangeError(`Record body must be ${bodyBytes} bytes: got ${body.length}`);
+    }
     const state = this.#state;
     if (state.exhausted) {
       throw new ProtocolError("sequence_exhausted", `Sent ${state.recordsMax} records: limit`);
     }
     const sequence = state.sequence++;
-    const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
-    const cipher = this.#keys.encrypter.encrypt(iv, payload);
-    const body = new Uint8Array(IV_BYTES + cipher.length + MAC_BYTES);
-    body.set(iv);
-    body.set(cipher, IV_BYTES);
-    const ivAndCipher = body.subarray(0, IV_BYTES + cipher.length);
-    body.set(state.sign(sequence, type, ivAndCipher), IV_BYTES + cipher.length);
-    return body;
+    const iv = crypto.getRandomValues(body.subarray(0, IV_BYTES));
+    const macAt = bodyBytes - MAC_BYTES;
+    body.set(this.#keys.encrypter.encrypt(iv, payload), IV_BYTES);
+    body.set(state.sign(sequence, type, body.subarray(0, macAt)), macAt);
   }
 }
 

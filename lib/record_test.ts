@@ -5,7 +5,7 @@ import { ProtocolError } from "./errors.ts";
 import { FrameType } from "./frame.ts";
 import { AesCbcDecrypter, AesCbcEncrypter } from "./aes_cbc.ts";
 import { HmacSha256State } from "./hmac_state.ts";
-import { Direction, RecordOpener, RecordSealer, recordsMaxOf } from "./record.ts";
+import { Direction, recordBytes, RecordOpener, RecordSealer, recordsMaxOf } from "./record.ts";
 
 /** Raw key bytes, and the encryption key as a CryptoKey, so the test can recompute what the layer does. */
 interface RawKeys {
@@ -215,4 +215,45 @@ Deno.test("recordsMaxOf() accepts 1 to RECORDS_PER_DIRECTION_MAX and nothing els
   for (const bad of [0, -1, 1.5, RECORDS_PER_DIRECTION_MAX + 1, Number.NaN]) {
     assertThrows(() => recordsMaxOf(bad), RangeError);
   }
+});
+
+function bytesOf(text: string): Bytes {
+  return new TextEncoder().encode(text);
+}
+
+Deno.test("recordBytes() is the length seal() gives, for every padding case", async () => {
+  const { sealer } = pair(await rawKeys());
+  for (const length of [0, 1, 15, 16, 17, 31, 32, 33, 1000]) {
+    assertEquals(
+      recordBytes(length),
+      sealer.seal(FrameType.RECORD_DATA, new Uint8Array(length)).length,
+    );
+  }
+});
+
+Deno.test("RecordSealer.sealInto() seals in place, in sequence with seal()", async () => {
+  const { sealer, opener } = pair(await rawKeys());
+  const first = bytesOf("first, by seal()");
+  const second = bytesOf("second, into the body of a larger buffer");
+  const sealed = sealer.seal(FrameType.RECORD_DATA, first);
+  const frame = new Uint8Array(5 + recordBytes(second.length));
+  sealer.sealInto(FrameType.RECORD_DATA, second, frame.subarray(5));
+  assertEquals(toHex(frame.subarray(0, 5)), "0000000000");
+  assertEquals(toHex(opener.open(FrameType.RECORD_DATA, sealed)), toHex(first));
+  assertEquals(toHex(opener.open(FrameType.RECORD_DATA, frame.subarray(5))), toHex(second));
+});
+
+Deno.test("RecordSealer.sealInto() refuses a body of the wrong length and counts nothing", async () => {
+  const { sealer, opener } = pair(await rawKeys());
+  const payload = bytesOf("payload");
+  const size = recordBytes(payload.length);
+  for (const wrong of [size - 1, size + 1, 0]) {
+    assertThrows(
+      () => sealer.sealInto(FrameType.RECORD_DATA, payload, new Uint8Array(wrong)),
+      RangeError,
+    );
+  }
+  const body = new Uint8Array(size);
+  sealer.sealInto(FrameType.RECORD_DATA, payload, body);
+  assertEquals(toHex(opener.open(FrameType.RECORD_DATA, body)), toHex(payload));
 });

@@ -4,20 +4,25 @@
  * @module
  */
 
-import { copyBytes } from "./bytes.ts";
-import { CLOSE_TIMEOUT_MS, recordPayloadBytesMax, WRITE_TIMEOUT_MS } from "./constants.ts";
+import type { Bytes } from "./bytes.ts";
+import {
+  CLOSE_TIMEOUT_MS,
+  FRAME_HEADER_BYTES,
+  recordPayloadBytesMax,
+  WRITE_TIMEOUT_MS,
+} from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
 import {
+  allocateFrame,
   assertTimeout,
   closeQuietly,
   ConnDeadline,
-  encodeFrame,
   type FrameConn,
   FrameType,
   readFrame,
   writeAll,
 } from "./frame.ts";
-import { RecordOpener, RecordSealer } from "./record.ts";
+import { recordBytes, RecordOpener, RecordSealer } from "./record.ts";
 
 /** An authenticated, encrypted session between one ATM and the bank. */
 export interface SecureChannel {
@@ -65,8 +70,10 @@ export class RecordChannel implements SecureChannel {
   readonly #opener: RecordOpener;
   readonly #receiveFrameBytesMax: number;
   readonly #sendPayloadBytesMax: number;
-  /** Tail of the send queue: each send starts after the previous one settled. */
-  #sendQueue: Promise<void> = Promise.resolve();
+  /** The last frame write queued, until it settles; writes go out one after another. */
+  #lastWrite: Promise<void> | undefined;
+  /** Counts queued writes, so the last one can tell that nothing is queued behind it. */
+  #writesQueued = 0;
   #receiving = false;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -104,22 +111,39 @@ export class RecordChannel implements SecureChannel {
         ),
       );
     }
-    // Copied now: the caller may reuse its buffer as soon as send() returns.
-    return this.#enqueueSend(FrameType.RECORD_DATA, copyBytes(payload));
+    return this.#sealAndQueue(FrameType.RECORD_DATA, payload);
   }
 
-  #enqueueSend(type: number, payload: Uint8Array<ArrayBuffer>): Promise<void> {
-    const sent = this.#sendQueue.then(() => this.#sendNow(type, payload));
-    this.#sendQueue = sent.catch(() => {});
-    return sent;
+  /**
+   * Seals a record now, in call order, which is the order of the sequence numbers and of the
+   * writes: the caller may reuse its buffer as soon as send() returns, with no copy of it.
+   */
+  #sealAndQueue(type: number, payload: Uint8Array): Promise<void> {
+    if (this.#closed) return Promise.reject(new ProtocolError("closed", "Channel is closed"));
+    let frame: Bytes;
+    try {
+      frame = allocateFrame(type, recordBytes(payload.length));
+      this.#sealer.sealInto(type, payload, frame.subarray(FRAME_HEADER_BYTES));
+    } catch (error) {
+      this.#shutDown();
+      return Promise.reject(error);
+    }
+    const previous = this.#lastWrite;
+    const write = () => this.#writeFrame(frame);
+    const written = previous === undefined ? write() : previous.then(write, write);
+    this.#lastWrite = written;
+    this.#writesQueued++;
+    return written;
   }
 
-  async #sendNow(type: number, payload: Uint8Array<ArrayBuffer>): Promise<void> {
-    if (this.#closed) throw new ProtocolError("closed", "Channel is closed");
+  async #writeFrame(frame: Bytes): Promise<void> {
+    if (this.#closed) {
+      if (--this.#writesQueued === 0) this.#lastWrite = undefined;
+      throw new ProtocolError("closed", "Channel is closed");
+    }
     const deadline = new ConnDeadline(this.#conn, WRITE_TIMEOUT_MS);
     try {
-      const body = this.#sealer.seal(type, payload);
-      await writeAll(this.#conn, encodeFrame(type, body));
+      await writeAll(this.#conn, frame);
     } catch (error) {
       const failure = deadline.expired
         ? new ProtocolError("timeout", `Record not written within ${WRITE_TIMEOUT_MS} ms`)
@@ -128,6 +152,7 @@ export class RecordChannel implements SecureChannel {
       throw failure;
     } finally {
       deadline.clear();
+      if (--this.#writesQueued === 0) this.#lastWrite = undefined;
     }
   }
 
@@ -207,7 +232,7 @@ export class RecordChannel implements SecureChannel {
     if (!this.#closed && !this.#sealer.exhausted) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const gaveUp = new Promise<void>((resolve) => timer = setTimeout(resolve, CLOSE_TIMEOUT_MS));
-      const sent = this.#enqueueSend(FrameType.RECORD_CLOSE, new Uint8Array(0)).catch(() => {});
+      const sent = this.#sealAndQueue(FrameType.RECORD_CLOSE, new Uint8Array(0)).catch(() => {});
       await Promise.race([sent, gaveUp]);
       clearTimeout(timer);
     }
