@@ -5,6 +5,7 @@
  */
 
 import type { Bytes } from "./bytes.ts";
+import { type ChannelDeadline, ChannelDeadlines } from "./channel_deadlines.ts";
 import {
   CLOSE_TIMEOUT_MS,
   FRAME_HEADER_BYTES,
@@ -16,7 +17,6 @@ import {
   allocateFrame,
   assertTimeout,
   closeQuietly,
-  ConnDeadline,
   type FrameConn,
   FrameType,
   readFrame,
@@ -74,6 +74,10 @@ export class RecordChannel implements SecureChannel {
   #lastWrite: Promise<void> | undefined;
   /** Counts queued writes, so the last one can tell that nothing is queued behind it. */
   #writesQueued = 0;
+  /** A frame write that takes WRITE_TIMEOUT_MS, or a receive() past its timeout. */
+  readonly #deadlines = new ChannelDeadlines((deadline) => this.#deadlinePassed(deadline));
+  #writeTimedOut = false;
+  #receiveTimedOut = false;
   #receiving = false;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -137,21 +141,18 @@ export class RecordChannel implements SecureChannel {
   }
 
   async #writeFrame(frame: Bytes): Promise<void> {
-    if (this.#closed) {
-      if (--this.#writesQueued === 0) this.#lastWrite = undefined;
-      throw new ProtocolError("closed", "Channel is closed");
-    }
-    const deadline = new ConnDeadline(this.#conn, WRITE_TIMEOUT_MS);
     try {
+      if (this.#closed) throw new ProtocolError("closed", "Channel is closed");
+      this.#deadlines.set("write", WRITE_TIMEOUT_MS);
       await writeAll(this.#conn, frame);
     } catch (error) {
-      const failure = deadline.expired
+      const failure = this.#writeTimedOut
         ? new ProtocolError("timeout", `Record not written within ${WRITE_TIMEOUT_MS} ms`)
         : error;
       this.#shutDown();
       throw failure;
     } finally {
-      deadline.clear();
+      this.#deadlines.clear("write");
       if (--this.#writesQueued === 0) this.#lastWrite = undefined;
     }
   }
@@ -171,18 +172,17 @@ export class RecordChannel implements SecureChannel {
     if (timeoutMs !== undefined) assertTimeout(timeoutMs);
     if (this.#closed) throw new ProtocolError("closed", "Channel is closed");
     this.#receiving = true;
-    let timedOut = false;
+    this.#receiveTimedOut = false;
     // On expiry the channel closes itself (close record, then socket), which ends the read.
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
-      timedOut = true;
-      void this.close();
-    }, timeoutMs);
+    if (timeoutMs !== undefined) this.#deadlines.set("receive", timeoutMs);
     try {
       const payload = await this.#readRecord();
-      if (timedOut) throw new ProtocolError("timeout", `No record within ${timeoutMs} ms`);
+      if (this.#receiveTimedOut) {
+        throw new ProtocolError("timeout", `No record within ${timeoutMs} ms`);
+      }
       return payload;
     } catch (error) {
-      if (!timedOut) {
+      if (!this.#receiveTimedOut) {
         this.#shutDown();
         throw error;
       }
@@ -191,7 +191,7 @@ export class RecordChannel implements SecureChannel {
       if (error instanceof ProtocolError && error.code === "timeout") throw error;
       throw new ProtocolError("timeout", `No record within ${timeoutMs} ms`, { cause: error });
     } finally {
-      clearTimeout(timer);
+      this.#deadlines.clear("receive");
       this.#receiving = false;
     }
   }
@@ -239,8 +239,23 @@ export class RecordChannel implements SecureChannel {
     this.#shutDown();
   }
 
+  /**
+   * A stalled write closes the connection, which ends the write. A receive() past its timeout
+   * closes the channel (close record, then socket), which ends the read.
+   */
+  #deadlinePassed(deadline: ChannelDeadline): void {
+    if (deadline === "write") {
+      this.#writeTimedOut = true;
+      closeQuietly(this.#conn);
+    } else {
+      this.#receiveTimedOut = true;
+      void this.close();
+    }
+  }
+
   #shutDown(): void {
     this.#closed = true;
+    this.#deadlines.dispose();
     closeQuietly(this.#conn);
   }
 }
