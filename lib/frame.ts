@@ -213,15 +213,32 @@ async function readFrameUnguarded(conn: FrameConn, frameBytesMax: number): Promi
 async function readExactly(conn: FrameConn, buffer: Bytes, inFrame: boolean): Promise<void> {
   let filled = 0;
   while (filled < buffer.length) {
-    let count: number | null;
-    try {
-      count = await conn.read(buffer.subarray(filled));
-    } catch (error) {
-      throw endOfStream(inFrame || filled > 0, "Connection failed", error);
-    }
-    if (count === null) throw endOfStream(inFrame || filled > 0, "Connection ended", undefined);
-    filled += count;
+    filled += await readSome(conn, buffer.subarray(filled), inFrame || filled > 0);
   }
+}
+
+/**
+ * Reads at least one byte into `buffer`, as one socket read.
+ *
+ * @param conn The connection.
+ * @param buffer Where the bytes go; not empty.
+ * @param inFrame Whether the bytes belong to a frame already begun, so that EOF cuts it in two.
+ * @returns How many bytes were read.
+ * @throws {ProtocolError} `truncated` on EOF or a socket error inside a frame, else `closed`.
+ */
+export async function readSome(
+  conn: FrameConn,
+  buffer: Uint8Array,
+  inFrame: boolean,
+): Promise<number> {
+  let count: number | null;
+  try {
+    count = await conn.read(buffer);
+  } catch (error) {
+    throw endOfStream(inFrame, "Connection failed", error);
+  }
+  if (count === null) throw endOfStream(inFrame, "Connection ended", undefined);
+  return count;
 }
 
 function endOfStream(inFrame: boolean, what: string, cause: unknown): ProtocolError {

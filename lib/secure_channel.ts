@@ -19,9 +19,9 @@ import {
   closeQuietly,
   type FrameConn,
   FrameType,
-  readFrame,
   writeAll,
 } from "./frame.ts";
+import { FrameReader } from "./frame_reader.ts";
 import { recordBytes, RecordOpener, RecordSealer } from "./record.ts";
 
 /** An authenticated, encrypted session between one ATM and the bank. */
@@ -68,7 +68,7 @@ export class RecordChannel implements SecureChannel {
   readonly #conn: FrameConn;
   readonly #sealer: RecordSealer;
   readonly #opener: RecordOpener;
-  readonly #receiveFrameBytesMax: number;
+  readonly #frames: FrameReader;
   readonly #sendPayloadBytesMax: number;
   /** The last frame write queued, until it settles; writes go out one after another. */
   #lastWrite: Promise<void> | undefined;
@@ -93,7 +93,7 @@ export class RecordChannel implements SecureChannel {
     this.sessionId = options.sessionId;
     this.#sealer = options.sealer;
     this.#opener = options.opener;
-    this.#receiveFrameBytesMax = options.receiveFrameBytesMax;
+    this.#frames = new FrameReader(options.conn, options.receiveFrameBytesMax);
     this.#sendPayloadBytesMax = recordPayloadBytesMax(options.sendFrameBytesMax);
   }
 
@@ -199,7 +199,7 @@ export class RecordChannel implements SecureChannel {
   async #readRecord(): Promise<Uint8Array> {
     let frame;
     try {
-      frame = await readFrame(this.#conn, { frameBytesMax: this.#receiveFrameBytesMax });
+      frame = await this.#frames.read();
     } catch (error) {
       if (this.#closed) throw new ProtocolError("closed", "Channel was closed", { cause: error });
       throw error;
