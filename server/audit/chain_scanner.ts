@@ -22,7 +22,7 @@ import { LineReader } from "./line_reader.ts";
 import { listLogFiles, type LogFile } from "./log_files.ts";
 import type { RecordDecrypter } from "./record_cipher.ts";
 import { GENESIS_MAC, macInput, parseRecordLine } from "./record_format.ts";
-import { parseCanonicalRecord, type RecordView } from "./record_parser.ts";
+import { parseCanonicalRecord, RecordSlab, type RecordView } from "./record_parser.ts";
 
 const DECODER = new TextDecoder("utf-8", { fatal: true });
 
@@ -99,6 +99,7 @@ export class ChainScanner {
   #options: ScanOptions;
   #window: Pending[] = [];
   #verifiedEpoch = -1;
+  #slab = new RecordSlab();
   /** Records that passed every check, not yet yielded. */
   #ready: ScannedRecord[] = [];
   /** The MAC of the epoch of the last record, fetched from the keyring when the epoch changes. */
@@ -196,7 +197,7 @@ export class ChainScanner {
           break;
         }
         const where = { file: file.name, line: line.number };
-        const record = parseCanonicalRecord(reader.bytes, line.start, line.end) ??
+        const record = parseCanonicalRecord(reader.bytes, line.start, line.end, this.#slab) ??
           parseOtherLayout(reader.text(line), where);
         const problem = this.#structureProblem(record, firstOfFile && this.#summary.records > 0);
         if (problem !== null) throw new AuditError(problem.code, problem.message, where);

@@ -29,6 +29,10 @@ export const LINE_BYTES_MAX = 32 * 1024;
 /** Bytes read from a log file per read call: large enough that syscalls do not dominate. */
 export const READ_CHUNK_BYTES = 256 * 1024;
 
+/** Bytes a reader allocates at once for the records it parses (record_parser.ts): a few hundred
+ * records of a few hundred bytes; larger than the largest record (LINE_BYTES_MAX bounds it). */
+export const RECORD_SLAB_BYTES = 64 * 1024;
+
 /** Checked records a reader holds back before releasing them: a failed MAC is blamed on the key
  * only when later records of its epoch are in view and none verifies (WRONG_KEY_FOLLOWERS). */
 export const CRYPTO_WINDOW = 64;

@@ -15,7 +15,14 @@
  */
 
 import type { Bytes } from "./audit_crypto.ts";
-import { EPOCH_MAX, EVENT_BYTES_MAX, IV_BYTES, MAC_BYTES, MAC_LABEL } from "./constants.ts";
+import {
+  EPOCH_MAX,
+  EVENT_BYTES_MAX,
+  IV_BYTES,
+  MAC_BYTES,
+  MAC_LABEL,
+  RECORD_SLAB_BYTES,
+} from "./constants.ts";
 
 /** One record taken apart, with the bytes its MAC covers. */
 export interface RecordView {
@@ -74,17 +81,46 @@ const BASE64URL_VALUES = (() => {
 })();
 
 /**
+ * Hands out the bytes of parsed records from larger slabs of RECORD_SLAB_BYTES. Why: a typed array
+ * with memory of its own costs about as much to allocate (and later to collect) as parsing the
+ * whole line; a view into a slab costs a fraction. A slab lives as long as any record in it, so
+ * a reader keeping a few records keeps a few slabs; the bytes are public (IV, ciphertext, MACs).
+ */
+export class RecordSlab {
+  #slab = new Uint8Array(0);
+  #at = 0;
+
+  /**
+   * Takes zeroed bytes.
+   *
+   * @param bytes How many.
+   * @returns A view of its own part of a slab.
+   */
+  take(bytes: number): Bytes {
+    if (this.#at + bytes > this.#slab.length) {
+      this.#slab = new Uint8Array(Math.max(RECORD_SLAB_BYTES, bytes));
+      this.#at = 0;
+    }
+    const out = this.#slab.subarray(this.#at, this.#at + bytes);
+    this.#at += bytes;
+    return out;
+  }
+}
+
+/**
  * Takes apart one line in the canonical record layout.
  *
  * @param line The bytes holding the line.
  * @param start Where the line starts.
  * @param end Where it ends (its newline, or the end of the bytes), exclusive.
+ * @param slab Where the record's bytes are taken from.
  * @returns The record, or null when the line is not exactly in the canonical layout.
  */
 export function parseCanonicalRecord(
   line: Uint8Array,
   start: number,
   end: number,
+  slab: RecordSlab,
 ): RecordView | null {
   const seqStart = expect(line, start, end, SEQ_OPEN);
   const seqEnd = digitsEnd(line, seqStart, end, SEQ_DIGITS_MAX);
@@ -111,7 +147,7 @@ export function parseCanonicalRecord(
   const ctBytes = decodedLength(ctEnd - ctStart);
   if (ctBytes <= 0 || ctBytes % IV_BYTES !== 0 || ctBytes > CIPHERTEXT_BYTES_MAX) return null;
   const macInputBytes = CT_AT + ctBytes + MAC_BYTES;
-  const buffer = new Uint8Array(macInputBytes + MAC_BYTES);
+  const buffer = slab.take(macInputBytes + MAC_BYTES);
   if (
     !decodeInto(line, ivStart, ivEnd, buffer, IV_AT) ||
     !decodeInto(line, ctStart, ctEnd, buffer, CT_AT) ||

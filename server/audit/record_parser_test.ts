@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { EPOCH_MAX, EVENT_BYTES_MAX, IV_BYTES, MAC_BYTES } from "./constants.ts";
 import { formatRecordLine, GENESIS_MAC, macInput, parseRecordLine } from "./record_format.ts";
-import { parseCanonicalRecord } from "./record_parser.ts";
+import { parseCanonicalRecord, RecordSlab } from "./record_parser.ts";
 
 const ENCODER = new TextEncoder();
+const SLAB = new RecordSlab();
 
 /** A small seeded generator (xorshift32), so a failing case can be replayed. */
 function prng(seed: number): (limit: number) => number {
@@ -35,7 +36,7 @@ function randomLine(next: (limit: number) => number): string {
 /** Parses `text` from the middle of a larger buffer, as a reader finds it. */
 function fast(text: string) {
   const bytes = ENCODER.encode(`xx\n${text}\nyy`);
-  return parseCanonicalRecord(bytes, 3, bytes.length - 3);
+  return parseCanonicalRecord(bytes, 3, bytes.length - 3, SLAB);
 }
 
 /** The fast path accepts a line only when the reference does, with the same values. */
