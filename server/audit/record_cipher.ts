@@ -69,7 +69,9 @@ export class RecordDecrypter {
    * batch instead of one per record. Verify each record's MAC before trusting its plaintext.
    *
    * @param records IVs and ciphertexts, each a non-zero multiple of 16 bytes.
-   * @returns Each record's plaintext, or null where `decrypt` would give null.
+   * @returns Each record's plaintext, or null where `decrypt` would give null. The plaintexts are
+   * views into one buffer (a copy each cost as much as the decryption); the bytes between them
+   * are the records' padding.
    */
   decryptMany(records: readonly { iv: Bytes; ct: Bytes }[]): (Bytes | null)[] {
     let total = 0;
@@ -101,10 +103,9 @@ export class RecordDecrypter {
       }
       const end = at + ct.length;
       const padding = i === records.length - 1 ? lastPadding : paddingOf(plain, end);
-      out.push(padding === 0 ? null : plain.slice(at, end - padding));
+      out.push(padding === 0 ? null : plain.subarray(at, end - padding));
       at = end;
     }
-    plain.fill(0);
     return out;
   }
 }
