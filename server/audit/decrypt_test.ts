@@ -106,3 +106,27 @@ Deno.test("decryptAudit() counts past-epoch records it cannot check without the 
     await t.cleanup();
   }
 });
+
+Deno.test("decryptAudit() returns events with non-ASCII text intact, among ASCII ones", async () => {
+  const t = await makeAuditDir();
+  const notes = ["plain", "café", "日本語", "emoji 🏦", "plain again"];
+  // the first 100 are ASCII (whole batches decoded at once), the others mixed (one by one)
+  const note = (i: number) => i < 100 ? "ascii" : notes[i % 7] ?? "ascii";
+  try {
+    const log = await AuditLog.open({ dataDir: t.dir, serverId: "bank-1" });
+    try {
+      for (let i = 0; i < 200; i++) log.append({ type: "note", note: note(i) });
+      await log.flush();
+    } finally {
+      await log.close();
+    }
+    const { events, error } = await collect(decryptAudit({ dataDir: t.dir }));
+    assert.equal(error, undefined);
+    assert.deepEqual(
+      events.map((e) => e.note),
+      [...Array(200).keys()].map(note),
+    );
+  } finally {
+    await t.cleanup();
+  }
+});
