@@ -34,7 +34,8 @@ export const READ_CHUNK_BYTES = 256 * 1024;
 export const RECORD_SLAB_BYTES = 64 * 1024;
 
 /** Checked records a reader holds back before releasing them: a failed MAC is blamed on the key
- * only when later records of its epoch are in view and none verifies (WRONG_KEY_FOLLOWERS). */
+ * only when later records of its epoch are in view and none verifies (WRONG_KEY_FOLLOWERS). A
+ * decrypting reader decrypts the records held back together, in one native call. */
 export const CRYPTO_WINDOW = 64;
 
 /** Events buffered without a flush before append refuses: bounds memory if flush is forgotten. */
