@@ -50,11 +50,15 @@ Deno.test("HmacSha256State.verify() accepts the right tag only, of the full leng
   assert(state.verify(tag, data.subarray(0, 2), data.subarray(2)));
   assert(!state.verify(tag.subarray(0, 31), data), "a truncated tag verified");
   assert(!state.verify(new Uint8Array(0), data), "an empty tag verified");
+  // Both hex digits of every byte of the computed tag are compared.
   for (let i = 0; i < tag.length; i++) {
-    const changed = tag.slice();
-    changed[i] ^= 0x80;
-    assert(!state.verify(changed, data), `a tag changed in byte ${i} verified`);
+    for (const bit of [0x01, 0x10, 0x80]) {
+      const changed = tag.slice();
+      changed[i] ^= bit;
+      assert(!state.verify(changed, data), `a tag changed in byte ${i} (bit ${bit}) verified`);
+    }
   }
+  assert(!state.verify(new Uint8Array([...tag, 0]), data), "a long tag verified");
   assert(!state.verify(tag, utf8("recorD")), "another message verified");
 });
 
