@@ -77,3 +77,21 @@ Deno.test("RecordDecrypter.decryptMany() gives what decrypt() gives record by re
   }
   assert.equal(cases[3].filter((r) => decrypter.decrypt(r.iv, r.ct) === null).length, 1);
 });
+
+Deno.test("RecordDecrypter.decryptMany() judges a one-block last record by its own IV", () => {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const encrypter = new RecordEncrypter(key);
+  const firstIv = crypto.getRandomValues(new Uint8Array(16));
+  const first = { iv: firstIv, ct: encrypter.encrypt(firstIv, new Uint8Array(40).fill(0x61)) };
+  // 14 bytes pad with two 0x02. The IV is chosen so that the block decrypted as if chained to the
+  // first record (what the joined decryption sees before its fix-up) ends in 0x01, which is valid
+  // padding of another length.
+  const plaintext = new Uint8Array(14).fill(0x62);
+  const chained = first.ct.subarray(first.ct.length - 16);
+  const iv = crypto.getRandomValues(new Uint8Array(16));
+  iv[15] = 0x02 ^ chained[15] ^ 0x01;
+  const last = { iv, ct: encrypter.encrypt(iv, plaintext) };
+  const decrypter = new RecordDecrypter(key);
+  const [, lastPlain] = decrypter.decryptMany([first, last]);
+  assert.deepEqual(lastPlain, plaintext);
+});
