@@ -17,44 +17,14 @@ import {
   type KeyObject,
 } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { type Bytes, isAllZero } from "./bytes.ts";
+import { type Bytes, fromHex, isAllZero } from "./bytes.ts";
 import { X25519_KEY_BYTES } from "./constants.ts";
 
 /** PKCS#8 prefix of a raw X25519 private key (RFC 8410 section 7): 16 bytes, then the scalar. */
-const PKCS8_X25519_PREFIX = new Uint8Array([
-  0x30,
-  0x2e,
-  0x02,
-  0x01,
-  0x00,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x6e,
-  0x04,
-  0x22,
-  0x04,
-  0x20,
-]);
+const PKCS8_X25519_PREFIX = fromHex("302e020100300506032b656e04220420");
 
-/** SubjectPublicKeyInfo prefix of a raw X25519 public key (RFC 8410 section 4): 12 bytes. */
-const SPKI_X25519_PREFIX = new Uint8Array([
-  0x30,
-  0x2a,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x6e,
-  0x03,
-  0x21,
-  0x00,
-]);
+/** SubjectPublicKeyInfo prefix of a raw X25519 public key (RFC 8410 section 4): 12 bytes, then the key. */
+const SPKI_X25519_PREFIX = fromHex("302a300506032b656e032100");
 
 /** Why a key agreement failed. */
 export type X25519ErrorCode = "bad_public_key" | "zero_shared_secret";
