@@ -9,7 +9,7 @@
 import { AuditError } from "./audit_error.ts";
 import { tableHeader, tableRow } from "./audit_table.ts";
 import type { ChainHead } from "./audit_types.ts";
-import { decryptAuditBatches, type DecryptSummary } from "./decrypt.ts";
+import { decryptAudit, decryptAuditLines, type DecryptSummary } from "./decrypt.ts";
 import { errorText } from "./key_file.ts";
 import { ProgressBar } from "./progress_bar.ts";
 import { verifyAudit, type VerifyReport } from "./verify.ts";
@@ -17,7 +17,7 @@ import { verifyAudit, type VerifyReport } from "./verify.ts";
 /** Exit codes of the command. */
 export const AUDIT_EXIT = { ok: 0, problem: 1, usage: 2 } as const;
 
-/** Output is written in pieces of about this size: few writes, bounded memory. */
+/** The table (`--pretty`) is written in pieces of about this size: few writes, bounded memory. */
 const OUTPUT_CHUNK_CHARS = 64 * 1024;
 
 const ENCODER = new TextEncoder();
@@ -113,25 +113,31 @@ async function printEvents(
     onProgress: (d: number, t: number) => void;
   },
 ): Promise<DecryptSummary> {
-  const batches = decryptAuditBatches({
+  const decryptOptions = {
     dataDir: options.dataDir,
     since: options.since === undefined ? undefined : new Date(options.since),
     user: options.user,
     offlineKeyPath: options.offlineKey,
     ledgerHead: options.ledgerHead,
     onProgress: sink.onProgress,
-  });
-  let buffered = options.pretty ? tableHeader() : "";
+  };
+  if (!options.pretty) {
+    const pieces = decryptAuditLines(decryptOptions);
+    for (let next = await pieces.next();; next = await pieces.next()) {
+      if (next.done) return next.value;
+      if (next.value.length > 0) await sink.out.write(next.value);
+    }
+  }
+  const events = decryptAudit(decryptOptions);
+  let buffered = tableHeader();
   const emit = async () => {
     if (buffered.length > 0) await sink.out.write(ENCODER.encode(buffered));
     buffered = "";
   };
   try {
-    for (let next = await batches.next();; next = await batches.next()) {
+    for (let next = await events.next();; next = await events.next()) {
       if (next.done) return next.value;
-      for (const entry of next.value) {
-        buffered += options.pretty ? tableRow(entry.event) : `${entry.json}\n`;
-      }
+      buffered += tableRow(next.value);
       if (buffered.length >= OUTPUT_CHUNK_CHARS) await emit();
     }
   } finally {

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { AUDIT_EXIT, type AuditCommandOptions, runAuditCommand } from "./audit_command.ts";
-import { PROGRESS_BYTES_MIN } from "./constants.ts";
+import { loadEpochState } from "./audit_keys.ts";
+import { ChainMac } from "./chain_mac.ts";
+import { PATHS, PROGRESS_BYTES_MIN } from "./constants.ts";
+import { formatRecordLine, type LogRecord, macInput, parseRecordLine } from "./record_format.ts";
 import {
   allEvents,
   flipBase64,
@@ -175,6 +178,57 @@ Deno.test("runAuditCommand() --decrypt prints each event as JSON.stringify write
     const unchecked = await run({ dataDir: t.dir, decrypt: true });
     assert.match(unchecked.stderr, /warning: the MACs of \d+ records/);
     assert.equal(unchecked.stdout, expected);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("runAuditCommand() --decrypt names a master key of another bank and prints nothing", async () => {
+  const t = await makeAuditDir();
+  const other = await makeAuditDir();
+  try {
+    await writeEvents(t.dir, 12);
+    // the MACs still verify (the epoch key is this log's), but nothing decrypts to its event
+    await Deno.copyFile(`${other.dir}/${PATHS.masterKey}`, `${t.dir}/${PATHS.masterKey}`);
+    for (const filters of [{}, { user: "alice" }]) {
+      const result = await run({ dataDir: t.dir, decrypt: true, ...filters });
+      assert.equal(result.code, AUDIT_EXIT.problem);
+      assert.equal(result.stdout, "");
+      assert.equal(
+        result.stderr,
+        "audit: audit/audit-000001.jsonl.enc line 1: wrong_key: Record seq 1 does not decrypt to an event\n",
+      );
+    }
+  } finally {
+    await t.cleanup();
+    await other.cleanup();
+  }
+});
+
+Deno.test("runAuditCommand() --decrypt refuses an authentic record whose event carries another seq", async () => {
+  const t = await makeAuditDir();
+  try {
+    await writeEvents(t.dir, 6);
+    // what only a holder of the MAC key can do: records 3 and 4 swap events and are MACed again
+    const records = (await readLines(t.dir)).map((line) => parseRecordLine(line) as LogRecord);
+    [records[2].ct, records[3].ct] = [records[3].ct, records[2].ct];
+    [records[2].iv, records[3].iv] = [records[3].iv, records[2].iv];
+    const { secret } = await loadEpochState(`${t.dir}/${PATHS.epochKey}`);
+    const mac = await ChainMac.forEpoch(secret);
+    secret.fill(0);
+    for (let i = 2; i < records.length; i++) {
+      records[i].mac = mac.sign(macInput(records[i], records[i - 1].mac));
+    }
+    await writeLines(t.dir, records.map((record) => formatRecordLine(record).trimEnd()));
+    assert.equal((await run({ dataDir: t.dir, verify: true })).code, AUDIT_EXIT.ok);
+    for (const filters of [{}, { user: "alice" }]) {
+      const result = await run({ dataDir: t.dir, decrypt: true, ...filters });
+      assert.equal(result.code, AUDIT_EXIT.problem);
+      assert.equal(
+        result.stderr,
+        "audit: audit/audit-000001.jsonl.enc line 3: bad_sequence: Encrypted event carries seq 4, record has 3\n",
+      );
+    }
   } finally {
     await t.cleanup();
   }

@@ -32,6 +32,13 @@ export interface ScanOptions {
   keyring: Keyring;
   /** When given, every record is decrypted and its event returned. */
   decrypter?: RecordDecrypter;
+  /**
+   * With a decrypter: leave the events of records whose MAC verified as bytes (`plain`) instead
+   * of parsing them (`event`). Such a plaintext is the writer's own JSON, so it is only checked
+   * to begin with its record's stamp, which a wrong cipher key never produces; any other record
+   * is parsed and checked in full. For readers that print the events as they are.
+   */
+  eventsAsBytes?: boolean;
   ledgerHead?: ChainHead;
   /**
    * "keep": a partial last line is described in the summary for the writer to repair.
@@ -52,10 +59,13 @@ export interface ScannedRecord {
   ct: Bytes;
   /** False when the keyring lacked this epoch's key (an old epoch without the offline key). */
   macChecked: boolean;
-  /** The decrypted event, when a cipher key was given. */
+  /** The decrypted event, when a cipher key was given (unless left as bytes: `eventsAsBytes`). */
   event?: Record<string, unknown>;
-  /** The event's JSON text as decrypted, when a cipher key was given. */
-  eventText?: string;
+  /**
+   * The event's UTF-8 JSON as decrypted, when a cipher key was given: a view into a buffer shared
+   * with the records decrypted with it.
+   */
+  plain?: Bytes;
 }
 
 /** A partial last line left by a crash. */
@@ -314,11 +324,14 @@ export class ChainScanner {
     const pending = this.#window[0];
     const { record } = pending;
     if (pending.mac === false) throw this.#macProblem(pending);
-    if (this.#options.decrypter !== undefined) {
-      if (!pending.decrypted) this.#decryptWindow(this.#options.decrypter);
-      const { event, text } = decodeEventText(record, pending.plain);
-      record.event = event;
-      record.eventText = text;
+    const { decrypter, eventsAsBytes } = this.#options;
+    if (decrypter !== undefined) {
+      if (!pending.decrypted) this.#decryptWindow(decrypter);
+      const plain = pending.plain;
+      if (plain !== null) record.plain = plain;
+      const leaveAsBytes = eventsAsBytes && pending.mac === true &&
+        beginsWithStamp(plain, record.seq);
+      if (!leaveAsBytes) record.event = decodeEvent(record, plain);
     }
     this.#window.shift();
     if (pending.mac) this.#verifiedEpoch = record.epoch;
@@ -406,6 +419,26 @@ function parseOtherLayout(text: string, where: { file: string; line: number }): 
   return { ...record, macInput: macInput(record, GENESIS_MAC) };
 }
 
+/** The start of every stamped event's JSON, up to its seq, and what follows the seq. */
+const STAMP_SEQ = new TextEncoder().encode('{"seq":');
+const STAMP_AT = new TextEncoder().encode(',"at":"');
+
+/**
+ * Whether a plaintext begins the way the writer's JSON of this record's event does:
+ * `{"seq":SEQ,"at":"`. Random bytes (a wrong cipher key) match with odds of about 2^-120.
+ */
+function beginsWithStamp(plain: Bytes | null, seq: number): boolean {
+  if (plain === null) return false;
+  const digits = String(seq);
+  const length = STAMP_SEQ.length + digits.length + STAMP_AT.length;
+  if (plain.length < length) return false;
+  let at = 0;
+  for (const byte of STAMP_SEQ) if (plain[at++] !== byte) return false;
+  for (let i = 0; i < digits.length; i++) if (plain[at++] !== digits.charCodeAt(i)) return false;
+  for (const byte of STAMP_AT) if (plain[at++] !== byte) return false;
+  return true;
+}
+
 /**
  * Decodes a decrypted record into its event and checks that it belongs to that record.
  *
@@ -415,29 +448,12 @@ function parseOtherLayout(text: string, where: { file: string; line: number }): 
  * @throws {AuditError} `wrong_key`, `malformed` or `bad_sequence`.
  */
 export function decodeEvent(record: ScannedRecord, plain: Bytes | null): Record<string, unknown> {
-  return decodeEventText(record, plain).event;
-}
-
-/**
- * Like `decodeEvent`, and also returns the event's JSON text.
- *
- * @param record The record it came from.
- * @param plain The plaintext, or null when decryption failed.
- * @returns The event and its text.
- * @throws {AuditError} `wrong_key`, `malformed` or `bad_sequence`.
- */
-function decodeEventText(
-  record: ScannedRecord,
-  plain: Bytes | null,
-): { event: Record<string, unknown>; text: string } {
   const where = { file: record.file, line: record.line };
   // after a verified MAC the ciphertext is authentic, so only a wrong key explains garbage
   const code = record.macChecked ? "wrong_key" : "malformed";
   let value: unknown = null;
-  let text = "";
   try {
-    if (plain !== null) text = DECODER.decode(plain);
-    value = JSON.parse(text);
+    value = plain === null ? null : JSON.parse(DECODER.decode(plain));
   } catch {
     value = null;
   }
@@ -455,5 +471,5 @@ function decodeEventText(
   if (typeof event.at !== "string" || typeof event.type !== "string") {
     throw new AuditError("malformed", `Event of seq ${record.seq} lacks its type or time`, where);
   }
-  return { event, text };
+  return event;
 }

@@ -1,13 +1,17 @@
 /**
- * `decryptAudit`: streams the verified, decrypted events of the log.
+ * `decryptAudit` and `decryptAuditLines`: stream the verified, decrypted events of the log, as
+ * objects or as JSON Lines.
  *
  * @module
  */
 
 import type { ChainHead, StampedEvent } from "./audit_types.ts";
-import { ChainScanner } from "./chain_scanner.ts";
+import { ChainScanner, type ScannedRecord } from "./chain_scanner.ts";
 import { RecordDecrypter } from "./record_cipher.ts";
 import { readerKeyring } from "./reader_keys.ts";
+
+const ENCODER = new TextEncoder();
+const NEWLINE = 0x0a;
 
 /** What to decrypt. */
 export interface DecryptOptions {
@@ -35,13 +39,6 @@ export interface DecryptSummary {
   uncheckedEpochMax?: number;
 }
 
-/** One decrypted event, with its JSON text as one line. */
-export interface DecryptedEntry {
-  event: StampedEvent & { seq: number; at: string };
-  /** The event as JSON without a newline: what `bank audit --decrypt` prints. */
-  json: string;
-}
-
 /**
  * Streams verified, decrypted events in chain order, in bounded memory. Every record is checked
  * (sequence, epoch, chain link, MAC where a key is held, ledger head) before its event is
@@ -54,34 +51,61 @@ export interface DecryptedEntry {
 export async function* decryptAudit(
   options: DecryptOptions,
 ): AsyncGenerator<StampedEvent & { seq: number; at: string }, DecryptSummary> {
-  const batches = decryptAuditBatches(options);
+  const batches = decryptedBatches(options, false);
   for (let next = await batches.next();; next = await batches.next()) {
     if (next.done) return next.value;
-    for (const entry of next.value) yield entry.event;
+    for (const record of next.value) {
+      yield record.event as StampedEvent & { seq: number; at: string };
+    }
   }
 }
 
 /**
- * Like `decryptAudit`, with each event's JSON text as well, in batches of the events of one read
- * chunk (a few hundred), so that a printer waits once per batch, not once per event.
+ * Like `decryptAudit`, as JSON Lines: the events of each read chunk (a few hundred) as one piece
+ * of UTF-8 text, one event per line, so that a printer writes once per piece.
  *
- * The text of a record whose MAC verified is the writer's `JSON.stringify` output, so it is
- * printed as decrypted, byte for byte what stringifying the parsed event again would give, without
- * that cost per record. The text of an unchecked record (an old epoch without the offline key)
- * is not the writer's for sure and is stringified again, so the output stays one line per event.
+ * The line of a record whose MAC verified is its plaintext, byte for byte: the writer's
+ * `JSON.stringify` output, which parsing and stringifying again would only reproduce (without
+ * filters it is not parsed at all: `ScanOptions.eventsAsBytes`). The line of an unchecked record
+ * (an old epoch without the offline key) is not the writer's for sure, so it is parsed, checked
+ * and stringified again, and the output stays one line per event.
  *
  * @param options As for `decryptAudit`.
- * @returns The batches (possibly empty after filtering); the return value is a DecryptSummary.
+ * @returns The pieces (possibly empty after filtering); the return value is a DecryptSummary.
  * @throws {AuditError} At the first problem, naming its file, line and code.
  */
-export async function* decryptAuditBatches(
+export async function* decryptAuditLines(
   options: DecryptOptions,
-): AsyncGenerator<DecryptedEntry[], DecryptSummary> {
+): AsyncGenerator<Uint8Array, DecryptSummary> {
+  const filtered = options.since !== undefined || options.user !== undefined;
+  const batches = decryptedBatches(options, !filtered);
+  for (let next = await batches.next();; next = await batches.next()) {
+    if (next.done) return next.value;
+    const lines = next.value.map((record) =>
+      record.macChecked ? record.plain! : ENCODER.encode(JSON.stringify(record.event))
+    );
+    const text = new Uint8Array(lines.reduce((sum, line) => sum + line.length + 1, 0));
+    let at = 0;
+    for (const line of lines) {
+      text.set(line, at);
+      text[at + line.length] = NEWLINE;
+      at += line.length + 1;
+    }
+    yield text;
+  }
+}
+
+/** The scanned records of each read chunk that pass the filters, counted into the summary. */
+async function* decryptedBatches(
+  options: DecryptOptions,
+  eventsAsBytes: boolean,
+): AsyncGenerator<ScannedRecord[], DecryptSummary> {
   const keyring = await readerKeyring(options);
   const scanner = new ChainScanner({
     dataDir: options.dataDir,
     keyring,
     decrypter: await RecordDecrypter.load(options.dataDir),
+    eventsAsBytes,
     ledgerHead: options.ledgerHead,
     tornTail: "reject",
     onProgress: options.onProgress,
@@ -91,21 +115,21 @@ export async function* decryptAuditBatches(
   const summary: DecryptSummary = { records: 0, yielded: 0, uncheckedRecords: 0 };
   try {
     for await (const batch of scanner.batches()) {
-      const entries: DecryptedEntry[] = [];
+      const kept: ScannedRecord[] = [];
       for (const record of batch) {
         summary.records++;
         if (!record.macChecked) {
           summary.uncheckedRecords++;
           summary.uncheckedEpochMax = record.epoch;
         }
-        const event = record.event as StampedEvent & { seq: number; at: string };
+        // with a filter every event is parsed (eventsAsBytes is off)
+        const event = record.event as StampedEvent;
         if (since !== undefined && !(Date.parse(event.at) >= since)) continue;
         if (user !== undefined && !isAbout(event, user)) continue;
-        const json = record.macChecked ? record.eventText! : JSON.stringify(event);
-        entries.push({ event, json });
+        kept.push(record);
       }
-      summary.yielded += entries.length;
-      yield entries;
+      summary.yielded += kept.length;
+      yield kept;
     }
   } finally {
     keyring.erase();
