@@ -79,7 +79,11 @@ function writeAllSync(output: LogOutput, bytes: Uint8Array): void {
  * A logger that writes to stderr, with the time of the event first. Info and warn lines are
  * written at once; batched lines within {@link LOG_BATCH_DELAY_MS}, or sooner when
  * {@link LOG_BATCH_CHARS_MAX} characters are held, when another line is written, or when the
- * process unloads (its end, or an uncaught error).
+ * process ends: at unload, and on an uncaught error or unhandled rejection, before it exits.
+ *
+ * It never throws: this is the operator's log, not the audit log, and a broken stderr (a log
+ * collector that went away) must not stop the bank. Lines a failed write could not deliver are
+ * counted, and the next write that succeeds begins with a `logger: lines_lost` warning.
  *
  * @param options Where to write.
  * @returns The logger.
@@ -89,31 +93,59 @@ export function stderrLogger(options: StderrLoggerOptions = {}): FlushableLogger
   const encoder = new TextEncoder();
   let held = "";
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let lostLines = 0;
+  let lostBecause = "";
   // Lines of the same millisecond share one formatted time.
   let timeMs = NaN;
   let timeText = "";
   // Reused for every write: UTF-8 takes at most 3 bytes per UTF-16 unit.
   const bytes = new Uint8Array(LOG_BATCH_CHARS_MAX * 3);
-  const flush = () => {
-    clearTimeout(timer);
-    timer = undefined;
-    let rest = held;
-    held = "";
-    while (rest !== "") {
-      const { read, written } = encoder.encodeInto(rest, bytes);
-      writeAllSync(output, bytes.subarray(0, written));
-      rest = rest.slice(read);
-    }
-  };
-  const hold = (level: string, component: string, event: string, fields?: LogFields) => {
+  const timeNow = () => {
     const now = Date.now();
     if (now !== timeMs) {
       timeMs = now;
       timeText = new Date(now).toISOString();
     }
-    held += `${timeText} ${level} ${formatLogLine(component, event, fields)}\n`;
+    return timeText;
   };
-  globalThis.addEventListener("unload", flush);
+  /** Writes text; returns the part not written when the output fails ("" when all went out). */
+  const writeText = (text: string): string => {
+    let rest = text;
+    try {
+      while (rest !== "") {
+        const { read, written } = encoder.encodeInto(rest, bytes);
+        writeAllSync(output, bytes.subarray(0, written));
+        rest = rest.slice(read);
+      }
+    } catch (error) {
+      lostBecause = error instanceof Error ? error.name : "unknown";
+    }
+    return rest;
+  };
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    const text = held;
+    held = "";
+    if (text === "") return;
+    if (lostLines > 0) {
+      const fields = { count: lostLines, error: lostBecause };
+      const note = `${timeNow()} WARN ${formatLogLine("logger", "lines_lost", fields)}\n`;
+      if (writeText(note) !== "") {
+        lostLines += countLines(text);
+        return;
+      }
+      lostLines = 0;
+    }
+    // what a failed write left is dropped (the output may never come back) and reported later
+    lostLines += countLines(writeText(text));
+  };
+  const hold = (level: string, component: string, event: string, fields?: LogFields) => {
+    held += `${timeNow()} ${level} ${formatLogLine(component, event, fields)}\n`;
+  };
+  for (const end of ["unload", "error", "unhandledrejection"]) {
+    globalThis.addEventListener(end, flush);
+  }
   return {
     info(component, event, fields) {
       hold("info", component, event, fields);
@@ -130,6 +162,13 @@ export function stderrLogger(options: StderrLoggerOptions = {}): FlushableLogger
     },
     flush,
   };
+}
+
+/** Lines in a piece of log text, the last one cut short included. */
+function countLines(text: string): number {
+  let lines = 0;
+  for (let at = text.indexOf("\n"); at >= 0; at = text.indexOf("\n", at + 1)) lines++;
+  return lines;
 }
 
 /**

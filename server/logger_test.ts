@@ -94,3 +94,55 @@ Deno.test("stderrLogger() writes lines longer than its buffer whole, multi-byte 
     ]);
   });
 });
+
+Deno.test("stderrLogger() survives a failing output and reports the lines it lost", async () => {
+  await withLogFile(async (file, read) => {
+    let broken = true;
+    const output: LogOutput = {
+      writeSync(bytes) {
+        if (broken) throw new Deno.errors.BrokenPipe("log collector gone");
+        return file.writeSync(bytes);
+      },
+    };
+    const logger = stderrLogger({ output });
+    logger.info("bank", "listening");
+    logger.infoBatched("session", "balance", { request: "r1" });
+    // the batch goes out from a timer: a throw there would end the process
+    await new Promise((resolve) => setTimeout(resolve, LOG_BATCH_DELAY_MS * 3));
+    assert.deepEqual(read(), []);
+    broken = false;
+    logger.warn("session", "internal_error", { request: "r2" });
+    assert.deepEqual(read().map(stripTime), [
+      "WARN logger: lines_lost count=2 error=BrokenPipe",
+      "WARN session: internal_error request=r2",
+    ]);
+  });
+});
+
+Deno.test("stderrLogger() writes held lines when the process dies of an uncaught error", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "logger_test_" });
+  try {
+    const script = `${dir}/crash.ts`;
+    const logger = new URL("./logger.ts", import.meta.url).href;
+    await Deno.writeTextFile(
+      script,
+      `import { stderrLogger } from ${JSON.stringify(logger)};
+const log = stderrLogger();
+log.infoBatched("session", "balance", { request: "r1" });
+setTimeout(() => { throw new Error("boom"); }, 0);
+`,
+    );
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", `--allow-read=${dir}`, script],
+      stdout: "null",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    assert.notEqual(code, 0);
+    const text = new TextDecoder().decode(stderr);
+    assert.match(text, /^\S+ info session: balance request=r1$/m);
+    assert.match(text, /boom/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
