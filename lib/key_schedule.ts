@@ -6,6 +6,7 @@
  * @module
  */
 
+import { createSecretKey, hkdfSync, type KeyObject } from "node:crypto";
 import { AesCbcDecrypter, AesCbcEncrypter } from "./aes_cbc.ts";
 import { type Bytes, concatBytes, utf8, wipeBytes } from "./bytes.ts";
 import { HASH_BYTES, NONCE_BYTES, PSK_BYTES, X25519_KEY_BYTES } from "./constants.ts";
@@ -85,32 +86,29 @@ function assertInput(input: KeyScheduleInput): void {
   }
 }
 
-/** HKDF-Extract (RFC 5869 section 2.2): PRK = HMAC(salt, IKM). */
-function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Bytes {
-  return new HmacSha256State(salt).sign(ikm);
+/**
+ * HKDF-SHA256 (RFC 5869) to one 32-byte key, in native code (`node:crypto` `hkdfSync`): the
+ * pseudorandom key between extract and expand never enters JavaScript, and the output is a fresh
+ * buffer the caller wipes. Not `HmacSha256State`: it returns digests as strings, which suit
+ * public tags but cannot be wiped.
+ */
+function hkdfKey(ikm: Uint8Array | KeyObject, salt: Uint8Array, info: Uint8Array): Bytes {
+  return new Uint8Array(hkdfSync("sha256", ikm, salt, info, HASH_BYTES));
 }
-
-/** HKDF-Expand to one hash length (RFC 5869 section 2.3): T(1) = HMAC(PRK, info || 0x01). */
-function hkdfExpandOneBlock(prk: HmacSha256State, info: Uint8Array): Bytes {
-  return prk.sign(info, EXPAND_FIRST_BLOCK);
-}
-
-/** The counter byte of the first (and, for 32-byte keys, only) HKDF-Expand block. */
-const EXPAND_FIRST_BLOCK = new Uint8Array([1]);
 
 /** An empty HKDF salt stands for one hash length of zero bytes (RFC 5869 section 2.2). */
 const EMPTY_SALT = new Uint8Array(HASH_BYTES);
 
 /**
- * Derives one side's session keys, synchronously (RFC 5869 HKDF-SHA256 on precomputed HMAC
- * states, see hmac_state.ts).
+ * Derives one side's session keys, synchronously (RFC 5869 HKDF-SHA256 in native code, see
+ * `hkdfKey`).
  *
  * master = HKDF-SHA256(ikm = PSK || DH, salt = atm nonce || bank nonce,
  * info = "atm-bank/1 master secret" || H1, 32 bytes); then each key is
  * HKDF-SHA256(ikm = master, salt = empty, info = "atm-bank/1 " || label), 32 bytes.
  *
  * Every intermediate secret exists as bytes only until the next step has taken it into a native
- * hash state or cipher context, and is wiped then.
+ * key object, hash state or cipher context, and is wiped then.
  *
  * @param input PSK, shared secret, nonces and H1. The function wipes its own copies; the caller
  * wipes the originals.
@@ -126,15 +124,11 @@ export function deriveSessionKeys(input: KeyScheduleInput, side: ChannelSide): S
   const info = concatBytes(utf8(LABEL_PREFIX + LABELS.master), input.transcriptHash);
   const secrets: Uint8Array[] = [ikm];
   try {
-    const masterPrk = hkdfExtract(salt, ikm);
-    secrets.push(masterPrk);
-    const master = hkdfExpandOneBlock(new HmacSha256State(masterPrk), info);
-    secrets.push(master);
-    const keyPrkBytes = hkdfExtract(EMPTY_SALT, master);
-    secrets.push(keyPrkBytes);
-    const keyPrk = new HmacSha256State(keyPrkBytes);
+    const masterBytes = hkdfKey(ikm, salt, info);
+    secrets.push(masterBytes);
+    const master = createSecretKey(masterBytes); // one native copy for the six derivations
     const keyBytes = (label: string): Bytes => {
-      const bytes = hkdfExpandOneBlock(keyPrk, utf8(LABEL_PREFIX + label));
+      const bytes = hkdfKey(master, EMPTY_SALT, utf8(LABEL_PREFIX + label));
       secrets.push(bytes);
       return bytes;
     };
