@@ -35,8 +35,12 @@ export class FrameReader {
    *
    * @param conn The connection; it is closed on any failure.
    * @param frameBytesMax Largest body accepted.
+   * @throws {RangeError} When the limit is not a non-negative integer (NaN would disable it).
    */
   constructor(conn: FrameConn, frameBytesMax: number) {
+    if (!Number.isSafeInteger(frameBytesMax) || frameBytesMax < 0) {
+      throw new RangeError(`Frame size limit must be a non-negative integer: got ${frameBytesMax}`);
+    }
     this.#conn = conn;
     this.#frameBytesMax = frameBytesMax;
   }

@@ -4,6 +4,7 @@ import { fromHex, toHex } from "./bytes.ts";
 import { FRAME_BYTES_MAX } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
 import { encodeFrame, readFrame } from "./frame.ts";
+import { FrameReader } from "./frame_reader.ts";
 
 /** Writes bytes one at a time, yielding between them, so the reader sees many partial reads. */
 async function dribble(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
@@ -103,4 +104,17 @@ Deno.test("readFrame() rejects a bad timeout before reading", async () => {
   await assertRejects(readFrame(server, { frameBytesMax: 10, timeoutMs: 0 }), RangeError);
   client.close();
   server.close();
+});
+
+Deno.test("FrameReader refuses a size limit that is not a non-negative integer", () => {
+  const conn = {
+    read: () => Promise.resolve(null),
+    write: () => Promise.resolve(0),
+    close: () => {},
+  };
+  for (const limit of [NaN, -1, 1.5, Infinity]) {
+    const error = assertThrows(() => new FrameReader(conn, limit), RangeError);
+    assert(error.message.startsWith("Frame size limit"), error.message);
+  }
+  new FrameReader(conn, 0); // only empty bodies: a valid limit
 });

@@ -75,6 +75,13 @@ function withPrefix(prefix: Uint8Array, raw: Uint8Array): Bytes {
 export function generateX25519KeyPair(): X25519KeyPair {
   const pair = generateKeyPairSync("x25519");
   const spki = pair.publicKey.export({ type: "spki", format: "der" });
+  const prefix = spki.subarray(0, SPKI_X25519_PREFIX.length);
+  if (
+    spki.length !== SPKI_X25519_PREFIX.length + X25519_KEY_BYTES ||
+    !prefix.every((byte, i) => byte === SPKI_X25519_PREFIX[i])
+  ) {
+    throw new Error("node:crypto exported an X25519 public key in an unexpected encoding");
+  }
   const publicKey = new Uint8Array(spki.subarray(SPKI_X25519_PREFIX.length));
   return { privateKey: pair.privateKey, publicKey };
 }
