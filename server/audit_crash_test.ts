@@ -10,7 +10,9 @@
 import assert from "node:assert/strict";
 import { BankClient } from "../atm/bank_client.ts";
 import { readCredential } from "../lib/mod.ts";
-import { decryptAudit, type StampedEvent } from "./audit/mod.ts";
+import { readWholeJournal } from "../torture/ledger_check.ts";
+import type { StampedEvent } from "./audit/mod.ts";
+import { allEvents } from "./audit/_test_support.ts";
 import { openSqliteStore } from "./ledger/sqlite_store.ts";
 import { runCommand, startBankProcess } from "./testing/bank_process.ts";
 
@@ -24,9 +26,6 @@ const CLIENTS = [
   { atm: 3, user: "carol", pin: "3333" },
   { atm: 1, user: "alice", pin: "1111" },
 ];
-
-/** Journal entries read per call (the ledger's largest page). */
-const JOURNAL_PAGE = 10_000;
 
 /** Bytes of a record left at the end of the log, as if a write was cut short. */
 const TORN_BYTES = 61;
@@ -59,12 +58,6 @@ async function loadUntil(
     await bank.close().catch(() => {});
   }
   return acknowledged;
-}
-
-async function allEvents(dir: string, offlineKeyPath: string): Promise<StampedEvent[]> {
-  const events: StampedEvent[] = [];
-  for await (const event of decryptAudit({ dataDir: dir, offlineKeyPath })) events.push(event);
-  return events;
 }
 
 Deno.test("a bank killed with SIGKILL under load restarts to a log with one record per entry", async () => {
@@ -110,15 +103,7 @@ Deno.test("a bank killed with SIGKILL under load restarts to a log with one reco
 
     // exactly one record per committed journal entry
     const store = await openSqliteStore(`${dir}/ledger.sqlite`);
-    const journal = [];
-    try {
-      for (let page = await store.journalAfter(0, JOURNAL_PAGE); page.length > 0;) {
-        journal.push(...page);
-        page = await store.journalAfter(page.at(-1)!.entryId, JOURNAL_PAGE);
-      }
-    } finally {
-      await store.close();
-    }
+    const journal = await readWholeJournal(store).finally(() => store.close());
     const recorded = events.filter((e) => typeof e.entryId === "number" && e.replayed !== true);
     assert.deepEqual(
       recorded.map((e) => e.entryId).sort((a, b) => (a as number) - (b as number)),

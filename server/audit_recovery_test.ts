@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { AuditLog, decryptAudit, initAuditKeys, type StampedEvent } from "./audit/mod.ts";
+import { AuditLog, initAuditKeys, type StampedEvent } from "./audit/mod.ts";
+import { readWholeJournal } from "../torture/ledger_check.ts";
+import { allEvents } from "./audit/_test_support.ts";
 import { recordJournalGap, recoverAuditFromJournal } from "./audit_recovery.ts";
 import { openSqliteStore } from "./ledger/sqlite_store.ts";
 import type { LedgerStore, Operation } from "./ledger/store.ts";
@@ -31,12 +33,6 @@ function deposit(customerId: number, amountCents: number): Operation {
   return { kind: "deposit", requestId: `r-${requests}`, atmId: "atm-1", customerId, amountCents };
 }
 
-async function allEvents(dir: string): Promise<StampedEvent[]> {
-  const events: StampedEvent[] = [];
-  for await (const event of decryptAudit({ dataDir: dir })) events.push(event);
-  return events;
-}
-
 /** Entry ids of the records that stand for a ledger entry (replays repeat an old one). */
 function recordedEntryIds(events: StampedEvent[]): number[] {
   return events
@@ -45,7 +41,7 @@ function recordedEntryIds(events: StampedEvent[]): number[] {
 }
 
 async function journalIds(store: LedgerStore): Promise<number[]> {
-  return (await store.journalAfter(0, 10_000)).map((entry) => entry.entryId);
+  return (await readWholeJournal(store)).map((entry) => entry.entryId);
 }
 
 /** What the bank does for one batch: ledger commit, gap records, its own records, flush. */

@@ -13,8 +13,8 @@ import { BankClient, type BankClientEvent } from "../atm/bank_client.ts";
 import { BankRefusalError } from "../atm/errors.ts";
 import { parseAmount } from "../lib/amount.ts";
 import { readCredential } from "../lib/mod.ts";
+import { readWholeJournal } from "../torture/ledger_check.ts";
 import { openPostgresStore } from "./ledger/postgres_store.ts";
-import type { JournalEntry, LedgerStore } from "./ledger/store.ts";
 import { createTestDatabase, probePostgres, reportMissingPostgres } from "./testing/postgres_db.ts";
 import { type BankProcess, runCommand, startBankProcess } from "./testing/bank_process.ts";
 
@@ -26,9 +26,6 @@ const PIN = "4321";
 /** Operations each ATM makes; server 1 is killed once KILL_AFTER_OPS are acknowledged in all. */
 const OPS_PER_ATM = 40;
 const KILL_AFTER_OPS = 50;
-
-/** Journal entries read per call. */
-const JOURNAL_PAGE = 10_000;
 
 const probe = await probePostgres();
 reportMissingPostgres(probe, "multi_server_e2e_test");
@@ -106,15 +103,6 @@ async function runAtm(
     await client.close();
   }
   return run;
-}
-
-async function wholeJournal(store: LedgerStore): Promise<JournalEntry[]> {
-  const entries: JournalEntry[] = [];
-  for (let page = await store.journalAfter(0, JOURNAL_PAGE); page.length > 0;) {
-    entries.push(...page);
-    page = await store.journalAfter(page.at(-1)!.entryId, JOURNAL_PAGE);
-  }
-  return entries;
 }
 
 /** Balances the ATMs' acknowledged operations imply, in cents. */
@@ -207,7 +195,7 @@ Deno.test({
       // the ledger holds exactly the acknowledged operations, each once
       const store = await openPostgresStore(db);
       try {
-        const entries = (await wholeJournal(store)).filter((entry) => entry.kind !== "opening");
+        const entries = (await readWholeJournal(store)).filter((entry) => entry.kind !== "opening");
         const acknowledged = new Map(runs.flatMap((run) => run.applied.map((op) => [op.id, op])));
         assert(
           entries.length === acknowledged.size,
