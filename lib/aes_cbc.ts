@@ -16,6 +16,9 @@
  * again: the output is exactly AES-CBC(key, IV, message). Decryption undoes the same XOR on the
  * first output block. Only whole blocks ever reach the context, so the two never drift apart.
  *
+ * `AesCbcBatchDecrypter` decrypts many messages in one call for the audit log's readers, by the
+ * definition of CBC decryption rather than through the CBC context (see there).
+ *
  * @module
  */
 
@@ -28,6 +31,12 @@ export const AES_256_KEY_BYTES = 32;
 
 /** The context's name in `node:crypto`. */
 const ALGORITHM = "aes-256-cbc";
+
+/** AES-256 applied to each block on its own, for CBC decryption done by hand. */
+const BLOCK_ALGORITHM = "aes-256-ecb";
+
+/** Bytes of a 32-bit word: the XOR of whole blocks goes a word at a time. */
+const WORD_BYTES = 4;
 
 /** A ciphertext that cannot come from AES-CBC with PKCS#7 padding under this key. */
 export class AesCbcError extends Error {
@@ -155,4 +164,95 @@ export class AesCbcDecrypter {
     }
     return padded.subarray(0, padded.length - padding); // no second copy of the plaintext
   }
+}
+
+/**
+ * Decrypts many AES-256-CBC messages in one native call, each under its own IV. The ciphertexts
+ * are joined and every block is decrypted on its own (the raw block cipher); each plaintext block
+ * is then XORed with the ciphertext block before it, or with its message's IV for a first block.
+ * That is CBC decryption as NIST SP 800-38A section 6.2 defines it, byte for byte (tested against
+ * the CBC context and WebCrypto).
+ *
+ * Why: in Deno 2.9 `node:crypto`'s CBC mode decrypts at about 200 MB/s whatever the input size,
+ * its raw block mode at about 1 GB/s on inputs of tens of kilobytes, and the XOR costs less than
+ * the difference: the audit log's readers decrypt a few hundred records per call
+ * (docs/performance.md). Only decryption can be split like this; CBC encryption chains each block
+ * into the next. The context holds no state between calls.
+ *
+ * Callers authenticate every ciphertext first (encrypt-then-MAC), so a padding verdict is never
+ * an oracle.
+ */
+export class AesCbcBatchDecrypter {
+  readonly #context: Decipheriv;
+
+  /**
+   * Sets the key into a native context.
+   *
+   * @param key 32 key bytes; the caller wipes its copy afterwards.
+   * @throws {RangeError} When the key is not 32 bytes.
+   */
+  constructor(key: Uint8Array) {
+    checkKey(key);
+    this.#context = createDecipheriv(BLOCK_ALGORITHM, key, null);
+    this.#context.setAutoPadding(false);
+  }
+
+  /**
+   * Decrypts messages and removes their padding.
+   *
+   * @param messages Each message's 16-byte IV and its ciphertext.
+   * @returns Each message's plaintext, or null where the length is not a non-zero multiple of 16
+   * or the padding is wrong. The plaintexts are views into one buffer (a copy each would cost as
+   * much as the decryption); the bytes between them are the messages' padding.
+   * @throws {RangeError} When an IV is not 16 bytes.
+   */
+  decryptAll(messages: readonly { iv: Uint8Array; ct: Uint8Array }[]): (Bytes | null)[] {
+    const usable = (ct: Uint8Array) => ct.length > 0 && ct.length % AES_BLOCK_BYTES === 0;
+    let total = 0;
+    for (const { iv, ct } of messages) {
+      checkIv(iv);
+      if (usable(ct)) total += ct.length;
+    }
+    const joined = new Uint8Array(total);
+    let at = 0;
+    for (const { ct } of messages) {
+      if (!usable(ct)) continue;
+      joined.set(ct, at);
+      at += ct.length;
+    }
+    // ownBytes gives offset 0 of its own buffer: both are word-aligned
+    const plain = total === 0 ? joined : ownBytes(this.#context.update(joined));
+    if (plain.length !== total) throw new Error("AES block decryption held bytes back");
+    const plainWords = new Uint32Array(plain.buffer, 0, total / WORD_BYTES);
+    const cipherWords = new Uint32Array(joined.buffer, 0, total / WORD_BYTES);
+    const blockWords = AES_BLOCK_BYTES / WORD_BYTES;
+    const out: (Bytes | null)[] = [];
+    at = 0;
+    for (const { iv, ct } of messages) {
+      if (!usable(ct)) {
+        out.push(null);
+        continue;
+      }
+      const end = at + ct.length;
+      for (let i = 0; i < AES_BLOCK_BYTES; i++) plain[at + i] ^= iv[i];
+      for (let w = at / WORD_BYTES + blockWords; w < end / WORD_BYTES; w++) {
+        plainWords[w] ^= cipherWords[w - blockWords];
+      }
+      const padding = paddingOf(plain, end);
+      out.push(padding === 0 ? null : plain.subarray(at, end - padding));
+      at = end;
+    }
+    return out;
+  }
+}
+
+/**
+ * The PKCS#7 padding length of a decrypted message ending at `end` (RFC 5652 section 6.3), or 0
+ * when the padding is wrong.
+ */
+function paddingOf(plain: Uint8Array, end: number): number {
+  const padding = plain[end - 1];
+  if (padding === 0 || padding > AES_BLOCK_BYTES) return 0;
+  for (let i = 2; i <= padding; i++) if (plain[end - i] !== padding) return 0;
+  return padding;
 }

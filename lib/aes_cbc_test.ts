@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertThrows } from "./_test_assert.ts";
 import { fromHex, toHex } from "./bytes.ts";
-import { AesCbcDecrypter, AesCbcEncrypter, AesCbcError } from "./aes_cbc.ts";
+import { AesCbcBatchDecrypter, AesCbcDecrypter, AesCbcEncrypter, AesCbcError } from "./aes_cbc.ts";
 
 // NIST SP 800-38A, F.2.5 and F.2.6 (CBC-AES256): four blocks, no padding in the vector.
 const NIST_KEY = "603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4";
@@ -108,5 +108,61 @@ Deno.test("AesCbcEncrypter and AesCbcDecrypter refuse keys and IVs of the wrong 
   assert(
     assertThrows(() => decrypter.decrypt(new Uint8Array(8), new Uint8Array(16)), RangeError).message
       .includes("16"),
+  );
+});
+
+Deno.test("AesCbcBatchDecrypter recovers the NIST SP 800-38A plaintext", () => {
+  const decrypter = new AesCbcBatchDecrypter(fromHex(NIST_KEY));
+  const padding = new AesCbcEncrypter(fromHex(NIST_KEY)).encrypt(
+    fromHex(NIST_CIPHER).subarray(48), // CBC: the next block's IV is the last ciphertext block
+    new Uint8Array(0),
+  );
+  const ct = new Uint8Array([...fromHex(NIST_CIPHER), ...padding]);
+  const [plain] = decrypter.decryptAll([{ iv: fromHex(NIST_IV), ct }]);
+  assertEquals(toHex(plain!), NIST_PLAIN);
+});
+
+Deno.test("AesCbcBatchDecrypter gives WebCrypto's plaintexts for a batch of every length", async () => {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const webKey = await webCryptoKey(key);
+  const messages: { iv: Uint8Array; ct: Uint8Array }[] = [];
+  const plains: Uint8Array[] = [];
+  for (let length = 0; length <= 70; length++) {
+    const iv = crypto.getRandomValues(new Uint8Array(16));
+    const plain = crypto.getRandomValues(new Uint8Array(length));
+    const ct = new Uint8Array(
+      await crypto.subtle.encrypt({ name: "AES-CBC", iv }, webKey, plain),
+    );
+    messages.push({ iv, ct });
+    plains.push(plain);
+  }
+  const decrypter = new AesCbcBatchDecrypter(key);
+  const decrypted = decrypter.decryptAll(messages);
+  decrypted.forEach((plain, i) => assertEquals(toHex(plain!), toHex(plains[i]), `message ${i}`));
+  // one at a time, and in a second batch on the same context: no state carried between calls
+  assertEquals(toHex(decrypter.decryptAll([messages[33]])[0]!), toHex(plains[33]));
+  assertEquals(decrypter.decryptAll(messages).map((p) => toHex(p!)), plains.map(toHex));
+});
+
+Deno.test("AesCbcBatchDecrypter gives null for a bad length or padding, the others intact", () => {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const encrypter = new AesCbcEncrypter(key);
+  const iv = new Uint8Array(16);
+  const good = { iv, ct: encrypter.encrypt(iv, new Uint8Array(20).fill(7)) };
+  const badPadding = { iv, ct: encrypter.encrypt(iv, new Uint8Array(31)) };
+  badPadding.ct[15] ^= 0x01; // the last plaintext byte becomes 0x00: no valid padding
+  const [a, b, c, d, e] = new AesCbcBatchDecrypter(key).decryptAll([
+    good,
+    { iv, ct: new Uint8Array(0) },
+    { iv, ct: new Uint8Array(17) },
+    badPadding,
+    good,
+  ]);
+  assertEquals([b, c, d], [null, null, null]);
+  assertEquals(toHex(a!), toHex(new Uint8Array(20).fill(7)));
+  assertEquals(toHex(e!), toHex(new Uint8Array(20).fill(7)));
+  assertThrows(
+    () => new AesCbcBatchDecrypter(key).decryptAll([{ iv: iv.subarray(1), ct: good.ct }]),
+    RangeError,
   );
 });

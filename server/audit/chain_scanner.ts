@@ -1,10 +1,12 @@
 /**
  * Walks the whole chain in order, file by file and line by line, in bounded memory, checking as
- * it goes: record syntax, sequence numbers, epochs, every MAC the keyring can check, the ledger
+ * it goes: record syntax, sequence numbers, epochs, every MAC the keys can check, the ledger
  * head, and (when decrypting) that each record decrypts to an event carrying its own sequence
- * number. Each record is checked as it is read; up to CRYPTO_WINDOW checked records are held back
- * before they are released, so that a failed MAC can be blamed on the record or on the key (see
- * `#macProblem`). Results come out in order, and the first problem in line order is reported.
+ * number. The structure of each record is checked as it is read; the MACs of a read chunk's
+ * records go to the MAC checker together, which may check them on another thread while the next
+ * chunk is read (`mac_checker.ts`). At least CRYPTO_WINDOW records with a MAC verdict are held
+ * back before they are released, so that a failed MAC can be blamed on the record or on the key
+ * (see `#macProblem`). Results come out in order, and the first problem in line order is reported.
  *
  * Lines in the canonical layout are taken apart from the bytes read (`record_parser.ts`); any
  * other line goes through `parseRecordLine`, which names what is wrong with it.
@@ -15,11 +17,16 @@
 import { AuditError } from "./audit_error.ts";
 import { type Bytes, toBase64Url } from "./audit_crypto.ts";
 import type { ChainHead } from "./audit_types.ts";
-import { CRYPTO_WINDOW, EPOCH_GAP_MAX, MAC_BYTES, WRONG_KEY_FOLLOWERS } from "./constants.ts";
-import type { ChainMac } from "./chain_mac.ts";
-import type { Keyring } from "./keyring.ts";
+import {
+  CRYPTO_WINDOW,
+  EPOCH_GAP_MAX,
+  MAC_BATCHES_AHEAD,
+  MAC_BYTES,
+  WRONG_KEY_FOLLOWERS,
+} from "./constants.ts";
 import { LineReader } from "./line_reader.ts";
 import { listLogFiles, type LogFile } from "./log_files.ts";
+import { MAC_VERDICT, type MacChecker, type MacJob } from "./mac_checker.ts";
 import type { RecordDecrypter } from "./record_cipher.ts";
 import { GENESIS_MAC, macInput, parseRecordLine } from "./record_format.ts";
 import { parseCanonicalRecord, RecordSlab, type RecordView } from "./record_parser.ts";
@@ -29,7 +36,10 @@ const DECODER = new TextDecoder("utf-8", { fatal: true });
 /** What to check and how to treat a torn last line. */
 export interface ScanOptions {
   dataDir: string;
-  keyring: Keyring;
+  /** Checks the MACs; its owner closes it after the scan. */
+  macs: MacChecker;
+  /** Take records from shared memory, for a checker on a worker thread to read in place. */
+  sharedRecords?: boolean;
   /** When given, every record is decrypted and its event returned. */
   decrypter?: RecordDecrypter;
   /**
@@ -97,8 +107,8 @@ export interface ScanSummary {
 
 interface Pending {
   record: ScannedRecord;
-  /** Whether the MAC verified; null when the keyring cannot check this epoch. */
-  mac: boolean | null;
+  /** Whether the MAC verified; null when no key for this epoch is held; undefined until known. */
+  mac: boolean | null | undefined;
   /** The plaintext (null when it did not decrypt), once `decrypted`. */
   plain: Bytes | null;
   decrypted: boolean;
@@ -107,14 +117,18 @@ interface Pending {
 /** One pass over a log; create a new scanner for each pass. */
 export class ChainScanner {
   #options: ScanOptions;
+  /** Records read and not yet released, in order; the first `#known` have their MAC verdicts. */
   #window: Pending[] = [];
+  #known = 0;
+  /** Records whose MACs have not been sent to the checker yet. */
+  #unsent: Pending[] = [];
+  #unsentJobs: MacJob[] = [];
+  /** Batches sent to the checker whose verdicts are not applied yet, oldest first. */
+  #checking: { pending: Pending[]; verdicts: Promise<Uint8Array> }[] = [];
   #verifiedEpoch = -1;
-  #slab = new RecordSlab();
+  #slab: RecordSlab;
   /** Records that passed every check, not yet yielded. */
   #ready: ScannedRecord[] = [];
-  /** The MAC of the epoch of the last record, fetched from the keyring when the epoch changes. */
-  #mac: ChainMac | null = null;
-  #macEpoch = -1;
   #bytesRead = 0;
   #bytesTotal = 0;
   #summary: ScanSummary = {
@@ -134,6 +148,7 @@ export class ChainScanner {
    */
   constructor(options: ScanOptions) {
     this.#options = options;
+    this.#slab = new RecordSlab(options.sharedRecords ?? false);
   }
 
   /** The totals; complete once `records()` has finished without throwing. */
@@ -168,13 +183,13 @@ export class ChainScanner {
       for (const [i, file] of files.entries()) {
         yield* this.#scanFile(file, i === files.length - 1);
       }
-      this.#settleAll();
+      await this.#settleAll();
       this.#checkHeadReached();
     } catch (error) {
       // every record before the problem comes first; one held back may hold an earlier problem
       let problem = error;
       try {
-        this.#settleAll();
+        await this.#settleAll();
       } catch (earlier) {
         problem = earlier;
       }
@@ -202,6 +217,8 @@ export class ChainScanner {
       for (;;) {
         const line = reader.next();
         if (line === null) {
+          // this chunk's MACs are checked while the next one is read: apply the previous verdicts
+          await this.#applyVerdicts(MAC_BATCHES_AHEAD);
           if (this.#ready.length > 0) yield this.#takeReady();
           if (await reader.fill()) continue;
           break;
@@ -212,13 +229,11 @@ export class ChainScanner {
         const problem = this.#structureProblem(record, firstOfFile && this.#summary.records > 0);
         if (problem !== null) throw new AuditError(problem.code, problem.message, where);
         firstOfFile = false;
-        if (record.epoch !== this.#macEpoch) await this.#useEpoch(record.epoch);
         this.#enqueue(record, where);
-        while (this.#window.length >= CRYPTO_WINDOW) this.#ready.push(this.#settleFirst());
       }
       this.#summary.lastFile = { ...file, bytes: reader.completeBytes };
       if (reader.tailBytes > 0) {
-        this.#settleAll(); // the records before a torn tail are checked before it is judged
+        await this.#settleAll(); // the records before a torn tail are checked before it is judged
         await this.#handleTail(file, reader, isLast);
       }
     } finally {
@@ -253,7 +268,7 @@ export class ChainScanner {
     if (startsFile && record.epoch === previous) {
       return { code: "bad_epoch", message: `File starts in epoch ${record.epoch}, not a new one` };
     }
-    const limit = this.#options.keyring.epochLimit;
+    const limit = this.#options.macs.epochLimit;
     if (limit !== undefined && record.epoch > limit) {
       return {
         code: "bad_epoch",
@@ -271,18 +286,12 @@ export class ChainScanner {
     return null;
   }
 
-  async #useEpoch(epoch: number): Promise<void> {
-    this.#mac = await this.#options.keyring.chainMac(epoch);
-    this.#macEpoch = epoch;
-  }
-
-  /** Checks a record's MAC, decrypts it if asked, and holds it in the window. */
+  /** Holds a record in the window, its MAC to be sent to the checker with the chunk's others. */
   #enqueue(record: RecordView, where: { file: string; line: number }): void {
     const summary = this.#summary;
     const input = record.macInput;
     input.set(summary.lastMac, input.length - MAC_BYTES);
-    const mac = this.#mac === null ? null : this.#mac.verify(record.mac, input);
-    this.#window.push({
+    const pending: Pending = {
       record: {
         file: where.file,
         line: where.line,
@@ -290,12 +299,15 @@ export class ChainScanner {
         epoch: record.epoch,
         iv: record.iv,
         ct: record.ct,
-        macChecked: mac !== null,
+        macChecked: false,
       },
-      mac,
+      mac: undefined,
       plain: null,
       decrypted: false,
-    });
+    };
+    this.#window.push(pending);
+    this.#unsent.push(pending);
+    this.#unsentJobs.push({ epoch: record.epoch, input, tag: record.mac });
     if (record.epoch !== summary.lastEpoch) summary.epochs++;
     summary.firstEpoch ??= record.epoch;
     summary.lastEpoch = record.epoch;
@@ -304,8 +316,33 @@ export class ChainScanner {
     summary.lastMac = record.mac;
   }
 
+  /**
+   * Sends the MACs not yet sent, applies the verdicts of all but the newest `ahead` batches sent,
+   * and settles the records that then have at least CRYPTO_WINDOW known verdicts behind them.
+   */
+  async #applyVerdicts(ahead: number): Promise<void> {
+    if (this.#unsent.length > 0) {
+      const verdicts = this.#options.macs.check(this.#unsentJobs);
+      verdicts.catch(() => {}); // awaited below in turn; a rejection is not left unhandled
+      this.#checking.push({ pending: this.#unsent, verdicts });
+      this.#unsent = [];
+      this.#unsentJobs = [];
+    }
+    while (this.#checking.length > ahead) {
+      const { pending, verdicts } = this.#checking[0];
+      const codes = await verdicts;
+      this.#checking.shift();
+      pending.forEach((p, i) => {
+        p.mac = codes[i] === MAC_VERDICT.noKey ? null : codes[i] === MAC_VERDICT.good;
+      });
+      this.#known += pending.length;
+    }
+    while (this.#known >= CRYPTO_WINDOW) this.#ready.push(this.#settleFirst());
+  }
+
   /** Settles every record held back, in order. */
-  #settleAll(): void {
+  async #settleAll(): Promise<void> {
+    await this.#applyVerdicts(0);
     while (this.#window.length > 0) this.#ready.push(this.#settleFirst());
   }
 
@@ -319,11 +356,12 @@ export class ChainScanner {
     });
   }
 
-  /** Releases the oldest record held back; a problem leaves it in the window. */
+  /** Releases the oldest record held back (its verdict known); a problem leaves it in the window. */
   #settleFirst(): ScannedRecord {
     const pending = this.#window[0];
     const { record } = pending;
     if (pending.mac === false) throw this.#macProblem(pending);
+    record.macChecked = pending.mac !== null;
     const { decrypter, eventsAsBytes } = this.#options;
     if (decrypter !== undefined) {
       if (!pending.decrypted) this.#decryptWindow(decrypter);
@@ -334,6 +372,7 @@ export class ChainScanner {
       if (!leaveAsBytes) record.event = decodeEvent(record, plain);
     }
     this.#window.shift();
+    this.#known--;
     if (pending.mac) this.#verifiedEpoch = record.epoch;
     else this.#summary.uncheckedRecords++;
     return record;
@@ -342,15 +381,16 @@ export class ChainScanner {
   /**
    * Names a failed MAC. An edited or foreign record fails its own MAC and, through its stored MAC,
    * the next record's; a key that is not this log's fails every record. So when no record of the
-   * epoch has verified yet and none of the later ones of that epoch in the window verifies either
-   * (at least WRONG_KEY_FOLLOWERS of them), the key is blamed.
+   * epoch has verified yet and none of the later ones of that epoch with a known verdict verifies
+   * either (at least WRONG_KEY_FOLLOWERS of them), the key is blamed.
    */
   #macProblem(failed: Pending): AuditError {
     const { record } = failed;
     const where = { file: record.file, line: record.line };
     const message = `MAC of record seq ${record.seq} does not verify`;
     if (this.#verifiedEpoch === record.epoch) return new AuditError("bad_mac", message, where);
-    const followers = this.#window.filter((p) => p !== failed && p.record.epoch === record.epoch);
+    const followers = this.#window.slice(0, this.#known)
+      .filter((p) => p !== failed && p.record.epoch === record.epoch);
     for (const follower of followers) {
       if (follower.mac !== false) {
         return new AuditError("bad_mac", message, where);

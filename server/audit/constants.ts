@@ -54,6 +54,14 @@ export const EPOCH_GAP_MAX = 10_000;
 /** Largest epoch number a record may carry; fits the 4-byte field of the MAC input. */
 export const EPOCH_MAX = 0xffff_ffff;
 
+/** Batches of MACs (one read chunk each) a reader lets the checker work on while it reads on:
+ * one, so that a checker on a worker thread hashes a chunk while this thread parses the next. */
+export const MAC_BATCHES_AHEAD = 1;
+
+/** Logs of at least this many bytes are checked with a MAC worker (mac_worker_client.ts): below
+ * it, starting the worker (about 0.1 s) costs more than it saves. About 12,000 records. */
+export const MAC_WORKER_LOG_BYTES_MIN = 4 * 1024 * 1024;
+
 /** A failed MAC is blamed on the key rather than the record only when at least this many later
  * records of its epoch are in view and none of them verifies: an edited record breaks itself and
  * the next link only, a foreign key breaks every record. */

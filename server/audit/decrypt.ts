@@ -8,7 +8,7 @@
 import type { ChainHead, StampedEvent } from "./audit_types.ts";
 import { ChainScanner, type ScannedRecord } from "./chain_scanner.ts";
 import { RecordDecrypter } from "./record_cipher.ts";
-import { readerKeyring } from "./reader_keys.ts";
+import { readerMacChecker } from "./reader_keys.ts";
 
 const ENCODER = new TextEncoder();
 const NEWLINE = 0x0a;
@@ -25,6 +25,8 @@ export interface DecryptOptions {
   offlineKeyPath?: string;
   /** The chain head the ledger holds; detects records cut off the end. */
   ledgerHead?: ChainHead;
+  /** Where MACs are checked: see `ReaderMacOptions.macWorker` (default: by the log's size). */
+  macWorker?: boolean;
 }
 
 /** Totals of a finished decryption, returned by the generator. */
@@ -100,11 +102,13 @@ async function* decryptedBatches(
   options: DecryptOptions,
   eventsAsBytes: boolean,
 ): AsyncGenerator<ScannedRecord[], DecryptSummary> {
-  const keyring = await readerKeyring(options);
+  const decrypter = await RecordDecrypter.load(options.dataDir);
+  const { macs, sharedRecords } = await readerMacChecker(options);
   const scanner = new ChainScanner({
     dataDir: options.dataDir,
-    keyring,
-    decrypter: await RecordDecrypter.load(options.dataDir),
+    macs,
+    sharedRecords,
+    decrypter,
     eventsAsBytes,
     ledgerHead: options.ledgerHead,
     tornTail: "reject",
@@ -132,7 +136,7 @@ async function* decryptedBatches(
       yield kept;
     }
   } finally {
-    keyring.erase();
+    macs.close();
   }
   return summary;
 }

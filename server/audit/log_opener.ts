@@ -17,6 +17,7 @@ import {
 } from "./chain_scanner.ts";
 import { RECOVERY_TAIL_RECORDS } from "./constants.ts";
 import type { Keyring } from "./keyring.ts";
+import { KeyringMacChecker } from "./mac_checker.ts";
 import type { RecordDecrypter } from "./record_cipher.ts";
 
 /** The log as found at open. */
@@ -49,7 +50,7 @@ export interface OpenScanOptions {
 export async function scanForOpen(options: OpenScanOptions): Promise<OpenedLog> {
   const scanner = new ChainScanner({
     dataDir: options.dataDir,
-    keyring: options.keyring,
+    macs: new KeyringMacChecker(options.keyring), // the writer's keyring: the log erases it
     ledgerHead: options.ledgerHead,
     tornTail: "keep",
   });
@@ -107,7 +108,7 @@ function highestEntryId(
 async function highestEntryIdOfAll(options: OpenScanOptions): Promise<number | null> {
   const scanner = new ChainScanner({
     dataDir: options.dataDir,
-    keyring: options.keyring,
+    macs: new KeyringMacChecker(options.keyring), // the writer's keyring: the log erases it
     decrypter: options.decrypter,
     tornTail: "keep", // already cut off; nothing new can have appeared
   });

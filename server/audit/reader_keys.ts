@@ -6,7 +6,11 @@
 
 import { AuditError } from "./audit_error.ts";
 import { auditPaths, loadEpochState, loadOfflineKey } from "./audit_keys.ts";
+import { MAC_WORKER_LOG_BYTES_MIN } from "./constants.ts";
 import { ForwardKeyring, type Keyring } from "./keyring.ts";
+import { listLogFiles } from "./log_files.ts";
+import { KeyringMacChecker, type MacChecker } from "./mac_checker.ts";
+import { WorkerMacChecker } from "./mac_worker_client.ts";
 import { RecordDecrypter } from "./record_cipher.ts";
 
 /**
@@ -46,5 +50,45 @@ export async function optionalDecrypter(dataDir: string): Promise<RecordDecrypte
   } catch (error) {
     if (error instanceof AuditError && error.code === "missing_key") return null;
     throw error;
+  }
+}
+
+/** How a reader checks MACs. */
+export interface ReaderMacOptions {
+  dataDir: string;
+  /** The offline key file, when the caller has it. */
+  offlineKeyPath?: string;
+  /**
+   * Check on a worker thread (true), on this one (false), or on a worker when the log holds at
+   * least MAC_WORKER_LOG_BYTES_MIN bytes (undefined, the default).
+   */
+  macWorker?: boolean;
+}
+
+/**
+ * The MAC checker of a reader: a worker thread that loads the keys itself, or this thread with
+ * `readerKeyring`. Close it after the scan: that erases the keys.
+ *
+ * @param options The data directory, offline key and choice of thread.
+ * @returns The checker, and whether the scanner must take records from shared memory.
+ * @throws {AuditError} As `readerKeyring`, or `io` when the worker cannot run.
+ */
+export async function readerMacChecker(
+  options: ReaderMacOptions,
+): Promise<{ macs: MacChecker; sharedRecords: boolean }> {
+  const onWorker = options.macWorker ?? await logBytes(options.dataDir) >= MAC_WORKER_LOG_BYTES_MIN;
+  if (onWorker) {
+    const { dataDir, offlineKeyPath } = options;
+    return { macs: await WorkerMacChecker.open({ dataDir, offlineKeyPath }), sharedRecords: true };
+  }
+  return { macs: new KeyringMacChecker(await readerKeyring(options), true), sharedRecords: false };
+}
+
+/** The log's size, or 0 when it cannot be listed (the scan reports why). */
+async function logBytes(dataDir: string): Promise<number> {
+  try {
+    return (await listLogFiles(dataDir)).reduce((sum, file) => sum + file.bytes, 0);
+  } catch {
+    return 0;
   }
 }

@@ -87,8 +87,19 @@ const BASE64URL_VALUES = (() => {
  * a reader keeping a few records keeps a few slabs; the bytes are public (IV, ciphertext, MACs).
  */
 export class RecordSlab {
+  readonly #shared: boolean;
   #slab = new Uint8Array(0);
   #at = 0;
+
+  /**
+   * Creates an empty slab allocator.
+   *
+   * @param shared Take the slabs from shared memory, for a MAC worker to read the records in
+   * place (mac_worker_client.ts).
+   */
+  constructor(shared = false) {
+    this.#shared = shared;
+  }
 
   /**
    * Takes zeroed bytes.
@@ -98,7 +109,11 @@ export class RecordSlab {
    */
   take(bytes: number): Bytes {
     if (this.#at + bytes > this.#slab.length) {
-      this.#slab = new Uint8Array(Math.max(RECORD_SLAB_BYTES, bytes));
+      const size = Math.max(RECORD_SLAB_BYTES, bytes);
+      // a shared slab is typed as an ordinary one: every reader of its bytes accepts both
+      this.#slab = this.#shared
+        ? new Uint8Array(new SharedArrayBuffer(size)) as unknown as Bytes
+        : new Uint8Array(size);
       this.#at = 0;
     }
     const out = this.#slab.subarray(this.#at, this.#at + bytes);

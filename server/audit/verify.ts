@@ -9,7 +9,7 @@ import type { ChainHead } from "./audit_types.ts";
 import { ChainScanner, decodeEvent, type ScannedRecord } from "./chain_scanner.ts";
 import { errorText } from "./key_file.ts";
 import type { RecordDecrypter } from "./record_cipher.ts";
-import { optionalDecrypter, readerKeyring } from "./reader_keys.ts";
+import { optionalDecrypter, readerMacChecker } from "./reader_keys.ts";
 
 /** A problem a check found; `line` is 0 when it is not about one line (a key file, a file). */
 export interface AuditProblem {
@@ -52,6 +52,8 @@ export interface VerifyOptions {
   /** The chain head the ledger holds; detects records cut off the end. */
   ledgerHead?: ChainHead;
   onProgress?: (bytesRead: number, bytesTotal: number) => void;
+  /** Where MACs are checked: see `ReaderMacOptions.macWorker` (default: by the log's size). */
+  macWorker?: boolean;
 }
 
 /**
@@ -75,30 +77,34 @@ export async function verifyAudit(options: VerifyOptions): Promise<VerifyReport>
   let last: ScannedRecord | undefined;
   let decrypter: RecordDecrypter | null = null;
   try {
-    const keyring = await readerKeyring(options);
-    decrypter = await optionalDecrypter(options.dataDir);
-    const scanner = new ChainScanner({
-      dataDir: options.dataDir,
-      keyring,
-      ledgerHead: options.ledgerHead,
-      tornTail: "reject",
-      onProgress: options.onProgress,
-    });
+    const { macs, sharedRecords } = await readerMacChecker(options);
     try {
-      for await (const batch of scanner.batches()) {
-        for (const record of batch) {
-          first ??= record;
-          last = record;
-          report.records++;
-          if (!record.macChecked) report.uncheckedRecords++;
-          report.epochs += record.epoch === report.lastEpoch ? 0 : 1;
-          report.firstEpoch ??= record.epoch;
-          report.lastEpoch = record.epoch;
+      decrypter = await optionalDecrypter(options.dataDir);
+      const scanner = new ChainScanner({
+        dataDir: options.dataDir,
+        macs,
+        sharedRecords,
+        ledgerHead: options.ledgerHead,
+        tornTail: "reject",
+        onProgress: options.onProgress,
+      });
+      try {
+        for await (const batch of scanner.batches()) {
+          for (const record of batch) {
+            first ??= record;
+            last = record;
+            report.records++;
+            if (!record.macChecked) report.uncheckedRecords++;
+            report.epochs += record.epoch === report.lastEpoch ? 0 : 1;
+            report.firstEpoch ??= record.epoch;
+            report.lastEpoch = record.epoch;
+          }
         }
+      } finally {
+        report.files = scanner.summary.files;
       }
     } finally {
-      report.files = scanner.summary.files;
-      keyring.erase();
+      macs.close();
     }
   } catch (error) {
     report.problem = describeAuditProblem(error);
