@@ -9,7 +9,7 @@
 import { AuditError } from "./audit_error.ts";
 import { tableHeader, tableRow } from "./audit_table.ts";
 import type { ChainHead } from "./audit_types.ts";
-import { decryptAudit, decryptAuditLines, type DecryptSummary } from "./decrypt.ts";
+import { decryptAudit, decryptAuditLines, type DecryptSummary, stopReading } from "./decrypt.ts";
 import { errorText } from "./key_file.ts";
 import { ProgressBar } from "./progress_bar.ts";
 import { verifyAudit, type VerifyReport } from "./verify.ts";
@@ -123,9 +123,13 @@ async function printEvents(
   };
   if (!options.pretty) {
     const pieces = decryptAuditLines(decryptOptions);
-    for (let next = await pieces.next();; next = await pieces.next()) {
-      if (next.done) return next.value;
-      if (next.value.length > 0) await sink.out.write(next.value);
+    try {
+      for (let next = await pieces.next();; next = await pieces.next()) {
+        if (next.done) return next.value;
+        if (next.value.length > 0) await sink.out.write(next.value);
+      }
+    } finally {
+      await stopReading(pieces); // when a write fails (a closed pipe)
     }
   }
   const events = decryptAudit(decryptOptions);
@@ -141,6 +145,7 @@ async function printEvents(
       if (buffered.length >= OUTPUT_CHUNK_CHARS) await emit();
     }
   } finally {
+    await stopReading(events);
     await emit(); // what verified before a problem is still printed, then the problem
   }
 }

@@ -36,6 +36,20 @@ async function run(
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
+/**
+ * MACs a one-epoch log's records again from `from` on, with the server's epoch key, as someone
+ * holding the MAC keys could, and writes them back.
+ */
+async function remac(dir: string, records: LogRecord[], from: number): Promise<void> {
+  const { secret } = await loadEpochState(`${dir}/${PATHS.epochKey}`);
+  const mac = await ChainMac.forEpoch(secret);
+  secret.fill(0);
+  for (let i = from; i < records.length; i++) {
+    records[i].mac = mac.sign(macInput(records[i], records[i - 1].mac));
+  }
+  await writeLines(dir, records.map((record) => formatRecordLine(record).trimEnd()));
+}
+
 Deno.test("runAuditCommand() --verify prints the summary and exits 0 for an intact log", async () => {
   const t = await makeAuditDir();
   try {
@@ -213,13 +227,7 @@ Deno.test("runAuditCommand() --decrypt refuses an authentic record whose event c
     const records = (await readLines(t.dir)).map((line) => parseRecordLine(line) as LogRecord);
     [records[2].ct, records[3].ct] = [records[3].ct, records[2].ct];
     [records[2].iv, records[3].iv] = [records[3].iv, records[2].iv];
-    const { secret } = await loadEpochState(`${t.dir}/${PATHS.epochKey}`);
-    const mac = await ChainMac.forEpoch(secret);
-    secret.fill(0);
-    for (let i = 2; i < records.length; i++) {
-      records[i].mac = mac.sign(macInput(records[i], records[i - 1].mac));
-    }
-    await writeLines(t.dir, records.map((record) => formatRecordLine(record).trimEnd()));
+    await remac(t.dir, records, 2);
     assert.equal((await run({ dataDir: t.dir, verify: true })).code, AUDIT_EXIT.ok);
     for (const filters of [{}, { user: "alice" }]) {
       const result = await run({ dataDir: t.dir, decrypt: true, ...filters });
@@ -229,6 +237,25 @@ Deno.test("runAuditCommand() --decrypt refuses an authentic record whose event c
         "audit: audit/audit-000001.jsonl.enc line 3: bad_sequence: Encrypted event carries seq 4, record has 3\n",
       );
     }
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("runAuditCommand() --decrypt refuses a record edited through CBC and MACed again", async () => {
+  const t = await makeAuditDir();
+  try {
+    await writeEvents(t.dir, 6);
+    // what a holder of the MAC keys without the master key can do: flipping a ciphertext bit
+    // garbles one plaintext block and flips the same bit in the next; then the chain is MACed again
+    const records = (await readLines(t.dir)).map((line) => parseRecordLine(line) as LogRecord);
+    records[2].ct[16] ^= 0x01;
+    await remac(t.dir, records, 2);
+    assert.equal((await run({ dataDir: t.dir, verify: true })).code, AUDIT_EXIT.ok);
+    const result = await run({ dataDir: t.dir, decrypt: true });
+    assert.equal(result.code, AUDIT_EXIT.problem);
+    assert.equal(result.stdout.trimEnd().split("\n").length, 2);
+    assert.match(result.stderr, /line 3: \w+: Record seq 3 does not decrypt to an event/);
   } finally {
     await t.cleanup();
   }

@@ -45,8 +45,8 @@ export interface ScanOptions {
   /**
    * With a decrypter: leave the events of records whose MAC verified as bytes (`plain`) instead
    * of parsing them (`event`). Such a plaintext is the writer's own JSON, so it is only checked
-   * to begin with its record's stamp, which a wrong cipher key never produces; any other record
-   * is parsed and checked in full. For readers that print the events as they are.
+   * to begin with its record's stamp and to be printable ASCII (`printableAsIs`); any other
+   * record is parsed and checked in full. For readers that print the events as they are.
    */
   eventsAsBytes?: boolean;
   ledgerHead?: ChainHead;
@@ -330,7 +330,15 @@ export class ChainScanner {
     }
     while (this.#checking.length > ahead) {
       const { pending, verdicts } = this.#checking[0];
-      const codes = await verdicts;
+      let codes: Uint8Array;
+      try {
+        codes = await verdicts;
+      } catch (error) {
+        // the checker failed (a dead worker): the records with verdicts come first, and may hold
+        // an earlier problem, which then is the one reported
+        while (this.#known > 0) this.#ready.push(this.#settleFirst());
+        throw error;
+      }
       this.#checking.shift();
       pending.forEach((p, i) => {
         p.mac = codes[i] === MAC_VERDICT.noKey ? null : codes[i] === MAC_VERDICT.good;
@@ -368,7 +376,7 @@ export class ChainScanner {
       const plain = pending.plain;
       if (plain !== null) record.plain = plain;
       const leaveAsBytes = eventsAsBytes && pending.mac === true &&
-        beginsWithStamp(plain, record.seq);
+        printableAsIs(plain, record.seq);
       if (!leaveAsBytes) record.event = decodeEvent(record, plain);
     }
     this.#window.shift();
@@ -463,20 +471,32 @@ function parseOtherLayout(text: string, where: { file: string; line: number }): 
 const STAMP_SEQ = new TextEncoder().encode('{"seq":');
 const STAMP_AT = new TextEncoder().encode(',"at":"');
 
+/** Printable ASCII, and the last byte of every event's JSON. */
+const PRINTABLE_FIRST = 0x20;
+const PRINTABLE_LAST = 0x7e;
+const CLOSING_BRACE = 0x7d;
+
 /**
- * Whether a plaintext begins the way the writer's JSON of this record's event does:
- * `{"seq":SEQ,"at":"`. Random bytes (a wrong cipher key) match with odds of about 2^-120.
+ * Whether a verified record's plaintext may be printed as it is, unparsed: it begins the way the
+ * writer's JSON of this record's event does (`{"seq":SEQ,"at":"`), ends with `}`, and holds only
+ * printable ASCII. A wrong cipher key gives random bytes, which miss the stamp (odds about
+ * 2^-120). So does a block garbled by an edit that someone holding the MAC keys but not the
+ * master key made and MACed again (CBC lets such an edit set one block at the price of garbling
+ * the one before it): 16 random bytes are all printable with odds of about 10^-7. Anything else,
+ * non-ASCII text included, goes to the full parse, which names the problem.
  */
-function beginsWithStamp(plain: Bytes | null, seq: number): boolean {
+function printableAsIs(plain: Bytes | null, seq: number): boolean {
   if (plain === null) return false;
   const digits = String(seq);
-  const length = STAMP_SEQ.length + digits.length + STAMP_AT.length;
-  if (plain.length < length) return false;
+  if (plain.length < STAMP_SEQ.length + digits.length + STAMP_AT.length + 1) return false;
   let at = 0;
   for (const byte of STAMP_SEQ) if (plain[at++] !== byte) return false;
   for (let i = 0; i < digits.length; i++) if (plain[at++] !== digits.charCodeAt(i)) return false;
   for (const byte of STAMP_AT) if (plain[at++] !== byte) return false;
-  return true;
+  for (; at < plain.length; at++) {
+    if (plain[at] < PRINTABLE_FIRST || plain[at] > PRINTABLE_LAST) return false;
+  }
+  return plain[plain.length - 1] === CLOSING_BRACE;
 }
 
 /**

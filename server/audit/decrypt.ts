@@ -54,11 +54,15 @@ export async function* decryptAudit(
   options: DecryptOptions,
 ): AsyncGenerator<StampedEvent & { seq: number; at: string }, DecryptSummary> {
   const batches = decryptedBatches(options, false);
-  for (let next = await batches.next();; next = await batches.next()) {
-    if (next.done) return next.value;
-    for (const record of next.value) {
-      yield record.event as StampedEvent & { seq: number; at: string };
+  try {
+    for (let next = await batches.next();; next = await batches.next()) {
+      if (next.done) return next.value;
+      for (const record of next.value) {
+        yield record.event as StampedEvent & { seq: number; at: string };
+      }
     }
+  } finally {
+    await stopReading(batches);
   }
 }
 
@@ -81,20 +85,35 @@ export async function* decryptAuditLines(
 ): AsyncGenerator<Uint8Array, DecryptSummary> {
   const filtered = options.since !== undefined || options.user !== undefined;
   const batches = decryptedBatches(options, !filtered);
-  for (let next = await batches.next();; next = await batches.next()) {
-    if (next.done) return next.value;
-    const lines = next.value.map((record) =>
-      record.macChecked ? record.plain! : ENCODER.encode(JSON.stringify(record.event))
-    );
-    const text = new Uint8Array(lines.reduce((sum, line) => sum + line.length + 1, 0));
-    let at = 0;
-    for (const line of lines) {
-      text.set(line, at);
-      text[at + line.length] = NEWLINE;
-      at += line.length + 1;
+  try {
+    for (let next = await batches.next();; next = await batches.next()) {
+      if (next.done) return next.value;
+      const lines = next.value.map((record) =>
+        record.macChecked ? record.plain! : ENCODER.encode(JSON.stringify(record.event))
+      );
+      const text = new Uint8Array(lines.reduce((sum, line) => sum + line.length + 1, 0));
+      let at = 0;
+      for (const line of lines) {
+        text.set(line, at);
+        text[at + line.length] = NEWLINE;
+        at += line.length + 1;
+      }
+      yield text;
     }
-    yield text;
+  } finally {
+    await stopReading(batches);
   }
+}
+
+/**
+ * Ends a reader whose caller stopped before its end (a `break`, or a throw while handling what it
+ * gave), so that its `finally` blocks run: the log file is closed and the MAC checker with its
+ * keys too (a MAC worker would otherwise keep the process alive). Harmless on a finished reader.
+ *
+ * @param reader One of this module's generators, read with `next()`.
+ */
+export async function stopReading(reader: AsyncGenerator<unknown, unknown>): Promise<void> {
+  await reader.return(undefined);
 }
 
 /** The scanned records of each read chunk that pass the filters, counted into the summary. */

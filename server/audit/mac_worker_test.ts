@@ -114,3 +114,56 @@ Deno.test("decryptAudit() and decryptAuditLines() on a MAC worker give the same 
     }
   });
 });
+
+/** Files below `dir` that this process holds open (Linux). */
+function openFilesBelow(dir: string): string[] {
+  return [...Deno.readDirSync("/proc/self/fd")].flatMap((entry) => {
+    try {
+      const target = Deno.readLinkSync(`/proc/self/fd/${entry.name}`);
+      return target.startsWith(dir) ? [target] : [];
+    } catch {
+      return []; // closed while listed
+    }
+  });
+}
+
+Deno.test("a reader stopped early closes its log file", async () => {
+  await withLongLog(async (t) => {
+    for (const macWorker of MODES) {
+      let seen = 0;
+      for await (const _ of decryptAudit({ dataDir: t.dir, macWorker })) {
+        if (++seen === 10) break;
+      }
+      const lines = decryptAuditLines({ dataDir: t.dir, macWorker });
+      assert.equal((await lines.next()).done, false);
+      await lines.return(undefined!);
+    }
+    assert.deepEqual(openFilesBelow(t.dir), [], "a log file was left open");
+  });
+});
+
+Deno.test("a process whose reader stopped early on a MAC worker exits by itself", async () => {
+  await withLongLog(async (t) => {
+    const script = `${t.dir}/stop_early.ts`;
+    const decrypt = new URL("./decrypt.ts", import.meta.url).href;
+    await Deno.writeTextFile(
+      script,
+      `import { decryptAudit } from ${JSON.stringify(decrypt)};
+for await (const _ of decryptAudit({ dataDir: ${JSON.stringify(t.dir)}, macWorker: true })) break;
+console.log("stopped");
+`,
+    );
+    // a worker left running keeps a process alive: it would be killed at the timeout
+    const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", "-A", script],
+      stdout: "piped",
+      stderr: "inherit",
+      signal: AbortSignal.timeout(STOP_EARLY_TIMEOUT_MS),
+    }).output();
+    assert.equal(new TextDecoder().decode(stdout), "stopped\n");
+    assert.equal(code, 0, "the process did not exit by itself");
+  });
+});
+
+/** Long enough for a process to start, read a little and exit on a loaded machine. */
+const STOP_EARLY_TIMEOUT_MS = 30_000;
