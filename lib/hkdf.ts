@@ -1,7 +1,7 @@
 /**
  * HKDF-SHA256 (RFC 5869) through WebCrypto, for derivations made once per process (the bank's own
- * keys, the audit keys). The channel's per-handshake key schedule computes HKDF synchronously on
- * its own (key_schedule.ts), and the conformance tests check it against this one.
+ * keys, the audit keys). The channel's per-handshake key schedule uses `node:crypto`'s synchronous
+ * `hkdfSync` (key_schedule.ts), and the conformance tests check it against this one.
  *
  * @module
  */
@@ -27,7 +27,7 @@ function infoBytes(info: string | Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuff
  * Imports input keying material as a base key for HKDF-SHA256.
  *
  * @param ikm The input keying material; the caller may wipe it afterwards.
- * @returns A non-extractable key usable by {@link deriveHkdfBits} and {@link deriveHkdfKey}.
+ * @returns A non-extractable key usable by {@link deriveHkdfBits}.
  */
 export async function importHkdfKey(ikm: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
   return await crypto.subtle.importKey("raw", ikm, { name: "HKDF" }, false, [
