@@ -121,22 +121,21 @@ async function* decryptedBatches(
   options: DecryptOptions,
   eventsAsBytes: boolean,
 ): AsyncGenerator<ScannedRecord[], DecryptSummary> {
-  const decrypter = await RecordDecrypter.load(options.dataDir);
   const { macs, sharedRecords } = await readerMacChecker(options);
-  const scanner = new ChainScanner({
-    dataDir: options.dataDir,
-    macs,
-    sharedRecords,
-    decrypter,
-    eventsAsBytes,
-    ledgerHead: options.ledgerHead,
-    tornTail: "reject",
-    onProgress: options.onProgress,
-  });
   const since = options.since?.getTime();
   const user = options.user?.toLowerCase();
   const summary: DecryptSummary = { records: 0, yielded: 0, uncheckedRecords: 0 };
   try {
+    const scanner = new ChainScanner({
+      dataDir: options.dataDir,
+      macs,
+      sharedRecords,
+      decrypter: await RecordDecrypter.load(options.dataDir),
+      eventsAsBytes,
+      ledgerHead: options.ledgerHead,
+      tornTail: "reject",
+      onProgress: options.onProgress,
+    });
     for await (const batch of scanner.batches()) {
       const kept: ScannedRecord[] = [];
       for (const record of batch) {
