@@ -45,8 +45,8 @@ export interface ScanOptions {
   /**
    * With a decrypter: leave the events of records whose MAC verified as bytes (`plain`) instead
    * of parsing them (`event`). Such a plaintext is the writer's own JSON, so it is only checked
-   * to begin with its record's stamp and to be printable ASCII (`printableAsIs`); any other
-   * record is parsed and checked in full. For readers that print the events as they are.
+   * to begin with its record's stamp, to end with `}` and to be printable ASCII (`printableAsIs`);
+   * any other record is parsed and checked in full. For readers that print the events as they are.
    */
   eventsAsBytes?: boolean;
   ledgerHead?: ChainHead;

@@ -59,7 +59,7 @@ export const EPOCH_MAX = 0xffff_ffff;
 export const MAC_BATCHES_AHEAD = 1;
 
 /** Logs of at least this many bytes are checked with a MAC worker (mac_worker_client.ts): below
- * it, starting the worker (about 0.1 s) costs more than it saves. About 12,000 records. */
+ * it, starting the worker (about 0.1 s) costs more than it saves. About 8,000 records. */
 export const MAC_WORKER_LOG_BYTES_MIN = 4 * 1024 * 1024;
 
 /** A failed MAC is blamed on the key rather than the record only when at least this many later
