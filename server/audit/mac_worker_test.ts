@@ -67,6 +67,26 @@ Deno.test("verifyAudit() on a MAC worker reports what it reports on this thread"
   });
 });
 
+Deno.test("verifyAudit() on a MAC worker reports the first problem past several read chunks", async () => {
+  const t = await makeAuditDir();
+  try {
+    // one file of about 1 MB: four read chunks, the MACs of each checked while the next is read
+    await writeEvents(t.dir, 3000, { batch: 500 });
+    const lines = await readLines(t.dir);
+    assert.equal((await verifyBothWays({ dataDir: t.dir })).records, 3000);
+    const edited = [...lines];
+    edited[1999] = withField(lines[1999], "ct", flipBase64(JSON.parse(lines[1999]).ct));
+    edited.splice(2500, 1); // a later problem, which must not be the one reported
+    await writeLines(t.dir, edited);
+    const report = await verifyBothWays({ dataDir: t.dir });
+    assert.equal(report.problem?.code, "bad_mac");
+    assert.equal(report.problem?.line, 2000);
+    assert.equal(report.records, 1999);
+  } finally {
+    await t.cleanup();
+  }
+});
+
 Deno.test("verifyAudit() on a MAC worker names a foreign or unusable key as on this thread", async () => {
   const other = await makeAuditDir();
   try {
