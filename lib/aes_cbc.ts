@@ -153,12 +153,8 @@ export class AesCbcDecrypter {
     const chain = this.#chain;
     for (let i = 0; i < AES_BLOCK_BYTES; i++) padded[i] ^= iv[i] ^ chain[i];
     chain.set(ciphertext.subarray(ciphertext.length - AES_BLOCK_BYTES));
-    const padding = padded[padded.length - 1];
-    let bad = padding === 0 || padding > AES_BLOCK_BYTES ? 1 : 0;
-    for (let i = 1; i <= AES_BLOCK_BYTES && bad === 0; i++) {
-      if (i <= padding && padded[padded.length - i] !== padding) bad = 1;
-    }
-    if (bad) {
+    const padding = paddingOf(padded, padded.length);
+    if (padding === 0) {
       padded.fill(0);
       throw new AesCbcError("AES-CBC padding is wrong");
     }
