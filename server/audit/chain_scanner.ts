@@ -38,8 +38,6 @@ export interface ScanOptions {
   dataDir: string;
   /** Checks the MACs; its owner closes it after the scan. */
   macs: MacChecker;
-  /** Take records from shared memory, for a checker on a worker thread to read in place. */
-  sharedRecords?: boolean;
   /** When given, every record is decrypted and its event returned. */
   decrypter?: RecordDecrypter;
   /**
@@ -107,6 +105,8 @@ export interface ScanSummary {
 
 interface Pending {
   record: ScannedRecord;
+  /** What the MAC checker is asked about this record. */
+  job: MacJob;
   /** Whether the MAC verified; null when no key for this epoch is held; undefined until known. */
   mac: boolean | null | undefined;
   /** The plaintext (null when it did not decrypt), once `decrypted`. */
@@ -122,7 +122,6 @@ export class ChainScanner {
   #known = 0;
   /** Records whose MACs have not been sent to the checker yet. */
   #unsent: Pending[] = [];
-  #unsentJobs: MacJob[] = [];
   /** Batches sent to the checker whose verdicts are not applied yet, oldest first. */
   #checking: { pending: Pending[]; verdicts: Promise<Uint8Array> }[] = [];
   #verifiedEpoch = -1;
@@ -148,7 +147,7 @@ export class ChainScanner {
    */
   constructor(options: ScanOptions) {
     this.#options = options;
-    this.#slab = new RecordSlab(options.sharedRecords ?? false);
+    this.#slab = new RecordSlab(options.macs.readsSharedMemory);
   }
 
   /** The totals; complete once `records()` has finished without throwing. */
@@ -301,13 +300,13 @@ export class ChainScanner {
         ct: record.ct,
         macChecked: false,
       },
+      job: { epoch: record.epoch, input, tag: record.mac },
       mac: undefined,
       plain: null,
       decrypted: false,
     };
     this.#window.push(pending);
     this.#unsent.push(pending);
-    this.#unsentJobs.push({ epoch: record.epoch, input, tag: record.mac });
     if (record.epoch !== summary.lastEpoch) summary.epochs++;
     summary.firstEpoch ??= record.epoch;
     summary.lastEpoch = record.epoch;
@@ -322,11 +321,10 @@ export class ChainScanner {
    */
   async #applyVerdicts(ahead: number): Promise<void> {
     if (this.#unsent.length > 0) {
-      const verdicts = this.#options.macs.check(this.#unsentJobs);
+      const verdicts = this.#options.macs.check(this.#unsent.map((pending) => pending.job));
       verdicts.catch(() => {}); // awaited below in turn; a rejection is not left unhandled
       this.#checking.push({ pending: this.#unsent, verdicts });
       this.#unsent = [];
-      this.#unsentJobs = [];
     }
     while (this.#checking.length > ahead) {
       const { pending, verdicts } = this.#checking[0];
@@ -364,7 +362,7 @@ export class ChainScanner {
     });
   }
 
-  /** Releases the oldest record held back (its verdict known); a problem leaves it in the window. */
+  /** Releases the oldest record held back (its verdict known); a problem leaves it in place. */
   #settleFirst(): ScannedRecord {
     const pending = this.#window[0];
     const { record } = pending;

@@ -50,20 +50,14 @@ export interface DecryptSummary {
  * @returns The events; the generator's return value is a DecryptSummary.
  * @throws {AuditError} At the first problem, naming its file, line and code.
  */
-export async function* decryptAudit(
+export function decryptAudit(
   options: DecryptOptions,
 ): AsyncGenerator<StampedEvent & { seq: number; at: string }, DecryptSummary> {
-  const batches = decryptedBatches(options, false);
-  try {
-    for (let next = await batches.next();; next = await batches.next()) {
-      if (next.done) return next.value;
-      for (const record of next.value) {
-        yield record.event as StampedEvent & { seq: number; at: string };
-      }
-    }
-  } finally {
-    await stopReading(batches);
-  }
+  return fromBatches(
+    decryptedBatches(options, false),
+    (records) =>
+      records.map((record) => record.event as StampedEvent & { seq: number; at: string }),
+  );
 }
 
 /**
@@ -80,25 +74,40 @@ export async function* decryptAudit(
  * @returns The pieces (possibly empty after filtering); the return value is a DecryptSummary.
  * @throws {AuditError} At the first problem, naming its file, line and code.
  */
-export async function* decryptAuditLines(
+export function decryptAuditLines(
   options: DecryptOptions,
 ): AsyncGenerator<Uint8Array, DecryptSummary> {
   const filtered = options.since !== undefined || options.user !== undefined;
-  const batches = decryptedBatches(options, !filtered);
+  return fromBatches(decryptedBatches(options, !filtered), (records) => [jsonLines(records)]);
+}
+
+/** The events of some records as JSON Lines, in one piece of UTF-8 text. */
+function jsonLines(records: ScannedRecord[]): Uint8Array {
+  const lines = records.map((record) =>
+    record.macChecked ? record.plain! : ENCODER.encode(JSON.stringify(record.event))
+  );
+  const text = new Uint8Array(lines.reduce((sum, line) => sum + line.length + 1, 0));
+  let at = 0;
+  for (const line of lines) {
+    text.set(line, at);
+    text[at + line.length] = NEWLINE;
+    at += line.length + 1;
+  }
+  return text;
+}
+
+/**
+ * Yields what `each` makes of every batch and returns the scan's summary; a caller that stops
+ * early ends the scan with it (`stopReading`).
+ */
+async function* fromBatches<T>(
+  batches: AsyncGenerator<ScannedRecord[], DecryptSummary>,
+  each: (records: ScannedRecord[]) => Iterable<T>,
+): AsyncGenerator<T, DecryptSummary> {
   try {
     for (let next = await batches.next();; next = await batches.next()) {
       if (next.done) return next.value;
-      const lines = next.value.map((record) =>
-        record.macChecked ? record.plain! : ENCODER.encode(JSON.stringify(record.event))
-      );
-      const text = new Uint8Array(lines.reduce((sum, line) => sum + line.length + 1, 0));
-      let at = 0;
-      for (const line of lines) {
-        text.set(line, at);
-        text[at + line.length] = NEWLINE;
-        at += line.length + 1;
-      }
-      yield text;
+      yield* each(next.value);
     }
   } finally {
     await stopReading(batches);
@@ -121,7 +130,7 @@ async function* decryptedBatches(
   options: DecryptOptions,
   eventsAsBytes: boolean,
 ): AsyncGenerator<ScannedRecord[], DecryptSummary> {
-  const { macs, sharedRecords } = await readerMacChecker(options);
+  const macs = await readerMacChecker(options);
   const since = options.since?.getTime();
   const user = options.user?.toLowerCase();
   const summary: DecryptSummary = { records: 0, yielded: 0, uncheckedRecords: 0 };
@@ -129,7 +138,6 @@ async function* decryptedBatches(
     const scanner = new ChainScanner({
       dataDir: options.dataDir,
       macs,
-      sharedRecords,
       decrypter: await RecordDecrypter.load(options.dataDir),
       eventsAsBytes,
       ledgerHead: options.ledgerHead,

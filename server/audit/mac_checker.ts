@@ -35,6 +35,11 @@ export interface MacChecker {
   /** Newest epoch a record may carry, when the keys say (the writer's view); see Keyring. */
   readonly epochLimit: number | undefined;
   /**
+   * Whether it reads the records' bytes from another thread, so that the scanner must take them
+   * from shared memory (`RecordSlab`).
+   */
+  readonly readsSharedMemory: boolean;
+  /**
    * Checks a batch. The bytes of the jobs must not change until the answer has arrived.
    *
    * @param jobs The records' MAC inputs and tags.
@@ -68,6 +73,9 @@ export class KeyringMacChecker implements MacChecker {
   get epochLimit(): number | undefined {
     return this.#keyring.epochLimit;
   }
+
+  /** On this thread: ordinary memory does. */
+  readonly readsSharedMemory = false;
 
   /** @inheritdoc */
   check(jobs: readonly MacJob[]): Promise<Uint8Array<ArrayBuffer>> {

@@ -80,6 +80,9 @@ export class WorkerMacChecker implements MacChecker {
     return this.#epochLimit;
   }
 
+  /** The worker reads the records where this thread parsed them. */
+  readonly readsSharedMemory = true;
+
   /** @inheritdoc */
   async check(jobs: readonly MacJob[]): Promise<Uint8Array<ArrayBuffer>> {
     const buffers: SharedArrayBuffer[] = [];

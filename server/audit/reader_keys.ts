@@ -70,18 +70,16 @@ export interface ReaderMacOptions {
  * `readerKeyring`. Close it after the scan: that erases the keys.
  *
  * @param options The data directory, offline key and choice of thread.
- * @returns The checker, and whether the scanner must take records from shared memory.
+ * @returns The checker.
  * @throws {AuditError} As `readerKeyring`, or `io` when the worker cannot run.
  */
-export async function readerMacChecker(
-  options: ReaderMacOptions,
-): Promise<{ macs: MacChecker; sharedRecords: boolean }> {
+export async function readerMacChecker(options: ReaderMacOptions): Promise<MacChecker> {
   const onWorker = options.macWorker ?? await logBytes(options.dataDir) >= MAC_WORKER_LOG_BYTES_MIN;
   if (onWorker) {
     const { dataDir, offlineKeyPath } = options;
-    return { macs: await WorkerMacChecker.open({ dataDir, offlineKeyPath }), sharedRecords: true };
+    return await WorkerMacChecker.open({ dataDir, offlineKeyPath });
   }
-  return { macs: new KeyringMacChecker(await readerKeyring(options), true), sharedRecords: false };
+  return new KeyringMacChecker(await readerKeyring(options), true);
 }
 
 /** The log's size, or 0 when it cannot be listed (the scan reports why). */

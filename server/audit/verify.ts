@@ -77,33 +77,29 @@ export async function verifyAudit(options: VerifyOptions): Promise<VerifyReport>
   let last: ScannedRecord | undefined;
   let decrypter: RecordDecrypter | null = null;
   try {
-    const { macs, sharedRecords } = await readerMacChecker(options);
+    const macs = await readerMacChecker(options);
+    const scanner = new ChainScanner({
+      dataDir: options.dataDir,
+      macs,
+      ledgerHead: options.ledgerHead,
+      tornTail: "reject",
+      onProgress: options.onProgress,
+    });
     try {
       decrypter = await optionalDecrypter(options.dataDir);
-      const scanner = new ChainScanner({
-        dataDir: options.dataDir,
-        macs,
-        sharedRecords,
-        ledgerHead: options.ledgerHead,
-        tornTail: "reject",
-        onProgress: options.onProgress,
-      });
-      try {
-        for await (const batch of scanner.batches()) {
-          for (const record of batch) {
-            first ??= record;
-            last = record;
-            report.records++;
-            if (!record.macChecked) report.uncheckedRecords++;
-            report.epochs += record.epoch === report.lastEpoch ? 0 : 1;
-            report.firstEpoch ??= record.epoch;
-            report.lastEpoch = record.epoch;
-          }
+      for await (const batch of scanner.batches()) {
+        for (const record of batch) {
+          first ??= record;
+          last = record;
+          report.records++;
+          if (!record.macChecked) report.uncheckedRecords++;
+          report.epochs += record.epoch === report.lastEpoch ? 0 : 1;
+          report.firstEpoch ??= record.epoch;
+          report.lastEpoch = record.epoch;
         }
-      } finally {
-        report.files = scanner.summary.files;
       }
     } finally {
+      report.files = scanner.summary.files;
       macs.close();
     }
   } catch (error) {
